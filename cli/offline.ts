@@ -1,0 +1,166 @@
+// Runs the Pulumi program in-process under mocks: no engine, no providers, no credentials.
+// `tenantry plan`, the program tests and the benchmark all evaluate index.ts this way.
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadManifest } from "../components/manifest/load";
+import { configSecretKey } from "../components/plan";
+
+/** One resource the program registered, with the inputs and options it passed. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  /** Parent URN; "" for top-level resources. */
+  readonly parent: string;
+  /** Inputs as the engine receives them (secrets keep their secret wrapper). */
+  readonly inputs: Record<string, unknown>;
+  /** Provider reference (`urn::id`) for custom resources; "" for default providers. */
+  readonly provider: string;
+  readonly custom: boolean;
+  readonly dependencies: readonly string[];
+  readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly protect: boolean;
+  readonly additionalSecretOutputs: readonly string[];
+}
+
+/** The parts of a RegisterResourceRequest the runner reads (generated protobuf accessors). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getProvider(): string;
+  getCustom(): boolean;
+  getDependenciesList(): string[];
+  getRetainondelete(): boolean;
+  getDeletebeforereplace(): boolean;
+  getProtect(): boolean;
+  getAdditionalsecretoutputsList(): string[];
+}
+type Callback = (err: unknown, response?: { getUrn(): string }) => void;
+
+export interface OfflineRun {
+  readonly resources: RecordedResource[];
+  /** The program's exports (stack outputs). */
+  readonly outputs: Record<string, unknown>;
+}
+
+/** Placeholder for a secret the stack config would hold; never a real value. */
+export const OFFLINE_SECRET = "offline-placeholder-not-a-secret";
+
+/** Computed outputs the program reads, as the real providers would return them. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const digest = createHash("sha256").update(`${type}:${name}`).digest("hex");
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: `mock${digest.slice(0, 28)}` };
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: `sha256:${digest}`, repoDigest: `${String(inputs.name)}@sha256:${digest}` };
+    case "docker:index/network:Network":
+    case "docker:index/volume:Volume":
+      return { ...inputs, name: inputs.name ?? name };
+    case "command:remote:Command":
+      return { ...inputs, stdout: "", stderr: "" };
+    default:
+      return { ...inputs };
+  }
+}
+
+export interface OfflineOptions {
+  /** Manifest to evaluate (default tenants.yaml in the working directory). */
+  readonly tenantsFile?: string;
+  /** Extra stack config, e.g. to omit a secret in tests. Keys are full (`tenantry:x`). */
+  readonly config?: Record<string, string>;
+  /** Fill every secretEnv key and the Cloudflare token with placeholders (default true). */
+  readonly fillSecrets?: boolean;
+  /** The program module to import (default ../index). */
+  readonly program?: string;
+}
+
+/**
+ * Evaluates the program once in this process. Pulumi's runtime is process-global, so call it
+ * once per process (vitest runs each test file in its own worker).
+ */
+export async function runOffline(options: OfflineOptions = {}): Promise<OfflineRun> {
+  const tenantsFile = path.resolve(options.tenantsFile ?? "tenants.yaml");
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const inputs = args.inputs as Record<string, unknown>;
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+      },
+      call(args) {
+        return args.inputs as Record<string, unknown>;
+      },
+    },
+    "tenantry",
+    "offline",
+    true,
+  );
+
+  const resources = recordRegistrations();
+
+  const config: Record<string, string> = { "tenantry:tenantsFile": tenantsFile };
+  const secretKeys: string[] = [];
+  if (options.fillSecrets ?? true) {
+    config["tenantry:sshPrivateKey"] = OFFLINE_SECRET;
+    config["cloudflare:apiToken"] = OFFLINE_SECRET;
+    secretKeys.push("tenantry:sshPrivateKey", "cloudflare:apiToken");
+    const manifest = loadManifest(tenantsFile).manifest;
+    for (const [tenant, entry] of Object.entries(manifest.tenants)) {
+      for (const key of entry.secretEnv) {
+        const full = `tenantry:${configSecretKey(tenant, key)}`;
+        config[full] = OFFLINE_SECRET;
+        secretKeys.push(full);
+      }
+    }
+  }
+  Object.assign(config, options.config ?? {});
+  pulumi.runtime.setAllConfig(config, secretKeys);
+
+  const program = (await import(options.program ?? "../index")) as Record<string, unknown>;
+  // Registrations resolve asynchronously; wait until the runtime has no RPC in flight.
+  await pulumi.runtime.disconnect();
+  const seen = new Set<string>();
+  for (const r of resources) {
+    // The real engine refuses two resources with one URN; the mock monitor would not notice.
+    if (seen.has(r.urn)) throw new Error(`two resources share the URN ${r.urn}`);
+    seen.add(r.urn);
+  }
+  return { resources, outputs: { ...program } };
+}
+
+/**
+ * Wraps the mock monitor so every registration is recorded with its options (parent,
+ * provider, retainOnDelete...), which the mocks' `newResource` does not see.
+ */
+function recordRegistrations(): RecordedResource[] {
+  const resources: RecordedResource[] = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, response) => {
+      if (!err && response) {
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: response.getUrn(),
+          parent: req.getParent(),
+          inputs: pulumi.runtime.deserializeProperties(req.getObject(), true) as Record<string, unknown>,
+          provider: req.getProvider(),
+          custom: req.getCustom(),
+          dependencies: req.getDependenciesList(),
+          retainOnDelete: req.getRetainondelete(),
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          protect: req.getProtect(),
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        });
+      }
+      callback(err, response);
+    });
+  return resources;
+}

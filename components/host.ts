@@ -1,0 +1,111 @@
+// Per-host resources shared by the tenants on it: the Docker provider over SSH, the bootstrap
+// step every tenant depends on, one RemoteImage per image, and the one nginx reload per apply.
+import { createHash } from "node:crypto";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { dockerHost, dockerSshOpts, hostConnection, type HostConnection } from "./connection";
+import type { Host } from "./manifest/schema";
+import { renderHostInclude } from "./nginx";
+import { asRoot, hostBootstrapScript, hostLayout, hostReloadScript, sitesDir, type HostLayout } from "./scripts";
+
+export interface TenantHostArgs {
+  /** The host's manifest entry. */
+  readonly host: Host;
+  /** Images the host's tenants run; each is pulled once per host. */
+  readonly images: readonly string[];
+  /** SSH private key for remote commands (a Pulumi secret); the SSH agent when absent. */
+  readonly privateKey?: pulumi.Input<string>;
+  /** Private key file for Docker's ssh client; the agent and default keys when absent. */
+  readonly sshKeyPath?: string;
+  readonly commandProvider: command.Provider;
+}
+
+/** Resource name part for an image: readable, and unique thanks to a short hash. */
+export function imageSlug(image: string): string {
+  const readable = image.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").slice(0, 40);
+  const hash = createHash("sha256").update(image).digest("hex").slice(0, 8);
+  return `${readable}-${hash}`;
+}
+
+/** Digest of every site on a host: the reload step runs again when it changes. */
+export function sitesDigest(sites: ReadonlyArray<{ tenant: string; config: string }>): string {
+  const hash = createHash("sha256");
+  for (const site of [...sites].sort((a, b) => a.tenant.localeCompare(b.tenant))) {
+    hash.update(`${site.tenant}\0${site.config}\0`);
+  }
+  return hash.digest("hex");
+}
+
+export class TenantHost extends pulumi.ComponentResource {
+  public readonly name: string;
+  public readonly user: string;
+  public readonly layout: HostLayout;
+  public readonly connection: HostConnection;
+  public readonly docker: docker.Provider;
+  public readonly bootstrap: command.remote.Command;
+  /** Image reference → image id to run. */
+  public readonly images: ReadonlyMap<string, pulumi.Output<string>>;
+  private readonly commandProvider: command.Provider;
+
+  constructor(name: string, args: TenantHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tenantry:index:Host", name, {}, opts);
+    this.name = name;
+    this.user = args.host.user;
+    this.layout = hostLayout(args.host.nginx);
+    this.connection = hostConnection(args.host, args.privateKey);
+    this.commandProvider = args.commandProvider;
+
+    this.docker = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: dockerHost(args.host),
+        sshOpts: dockerSshOpts(name, args.host, args.sshKeyPath),
+      },
+      { parent: this },
+    );
+
+    this.bootstrap = new command.remote.Command(
+      `${name}-bootstrap`,
+      {
+        connection: this.connection,
+        create: asRoot(this.user, hostBootstrapScript(this.layout, name)),
+        stdin: renderHostInclude({ sitesDir: sitesDir(this.layout), listen: this.layout.listen }),
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, provider: this.commandProvider },
+    );
+
+    const images = new Map<string, pulumi.Output<string>>();
+    for (const image of [...new Set(args.images)].sort()) {
+      const remote = new docker.RemoteImage(
+        `${name}-image-${imageSlug(image)}`,
+        // keepLocally: removing the last tenant of an image must not fail on, or delete, an
+        // image another container on the host still uses.
+        { name: image, keepLocally: true },
+        { parent: this, provider: this.docker, dependsOn: [this.bootstrap] },
+      );
+      images.set(image, remote.imageId);
+    }
+    this.images = images;
+
+    this.registerOutputs({ bootstrap: this.bootstrap.stdout });
+  }
+
+  /**
+   * The host's one nginx reload per apply. It waits for every tenant on the host (their site
+   * steps only flag a change) and runs whenever the set of sites changes.
+   */
+  addReload(tenants: readonly pulumi.Resource[], digest: string): command.remote.Command {
+    return new command.remote.Command(
+      `${this.name}-nginx-reload`,
+      {
+        connection: this.connection,
+        create: asRoot(this.user, hostReloadScript(this.layout)),
+        triggers: [digest],
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap, ...tenants] },
+    );
+  }
+}

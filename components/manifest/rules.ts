@@ -1,0 +1,358 @@
+// Rules across entries, checked after the structure: references, duplicate domains, slot and
+// port clashes, per-app consistency and host capacity. Pure: manifest in, problems out.
+import { dockerObjectNames } from "../names";
+import { normalizeRoute } from "../nginx";
+import { maxSlot, PORT_STRIDE, RESERVED_HOST_PORTS, routedServices, tenantPorts } from "../ports";
+import { didYouMean, listChoices, type Problem } from "./problems";
+import type { App, Manifest } from "./schema";
+
+/** Names that exist in the file, even where their entries are invalid (avoids double reports). */
+export interface KnownNames {
+  readonly hosts: ReadonlySet<string>;
+  readonly apps: ReadonlySet<string>;
+  readonly plans: ReadonlySet<string>;
+}
+
+/** Memory a service gets out of its tenant's plan: the plan split by weight, in whole MB. */
+export function serviceMemoryMb(app: App, service: string, planMemoryMb: number): number {
+  const total = Object.values(app.services).reduce((sum, s) => sum + s.weight, 0);
+  return Math.floor((planMemoryMb * (app.services[service]?.weight ?? 0)) / total);
+}
+
+/** CPUs a service gets out of its tenant's plan, split by weight, two decimals. */
+export function serviceCpus(app: App, service: string, planCpus: number): number {
+  const total = Object.values(app.services).reduce((sum, s) => sum + s.weight, 0);
+  const share = (planCpus * (app.services[service]?.weight ?? 0)) / total;
+  return Math.max(0.01, Math.floor(share * 100) / 100);
+}
+
+/** The smallest memory limit Docker accepts for a container. */
+export const DOCKER_MIN_MEMORY_MB = 6;
+
+export function checkRules(m: Manifest, known: KnownNames): Problem[] {
+  return [
+    ...checkApps(m),
+    ...checkReferences(m, known),
+    ...checkTenantEnv(m),
+    ...checkDomains(m),
+    ...checkObjectNames(m),
+    ...checkSlotsAndPorts(m),
+    ...checkCapacity(m),
+  ];
+}
+
+/** Secret names a service declares: env name → secret name. */
+export function serviceSecrets(secrets: readonly string[]): Array<{ env: string; secret: string }> {
+  return secrets.map((entry) => {
+    const [env, secret] = entry.split("=") as [string, string | undefined];
+    return { env, secret: secret ?? env };
+  });
+}
+
+function checkApps(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  for (const [appName, app] of Object.entries(m.apps)) {
+    const base = ["apps", appName, "services"];
+    const names = Object.keys(app.services);
+    if (names.length > PORT_STRIDE) {
+      problems.push({
+        path: base,
+        message: `has ${names.length} services; an app may have at most ${PORT_STRIDE} (each slot reserves ${PORT_STRIDE} host ports)`,
+      });
+    }
+    if (names.length > 0 && routedServices(app).length === 0) {
+      problems.push({
+        path: base,
+        message: 'no service has a route, so nginx would serve nothing (add route: "/" to the web service)',
+      });
+    }
+    const routes = new Map<string, string>();
+    const volumeOwners = new Map<string, string>(); // `${service}-${volume}` → "service/volume"
+    for (const [svcName, svc] of Object.entries(app.services)) {
+      const at = [...base, svcName];
+      for (const vol of Object.keys(svc.volumes)) {
+        const key = `${svcName}-${vol}`;
+        const other = volumeOwners.get(key);
+        if (other !== undefined) {
+          problems.push({
+            path: [...at, "volumes", vol],
+            at: "key",
+            message: `volume names would clash: ${svcName}/${vol} and ${other} both become "<tenant>-${key}"; rename one`,
+          });
+        }
+        volumeOwners.set(key, `${svcName}/${vol}`);
+      }
+      if (svc.route !== undefined && svc.port === undefined) {
+        problems.push({
+          path: [...at, "route"],
+          message: "a routed service needs `port` (the port it listens on in the container)",
+        });
+      }
+      if (svc.health !== undefined && svc.port === undefined) {
+        problems.push({
+          path: [...at, "health"],
+          message: "a health check needs `port` (the port it listens on in the container)",
+        });
+      }
+      if (svc.route !== undefined) {
+        const key = normalizeRoute(svc.route);
+        const other = routes.get(key);
+        if (other !== undefined) {
+          problems.push({
+            path: [...at, "route"],
+            message: `route "${svc.route}" is already served by service "${other}" (each path prefix once)`,
+          });
+        } else {
+          routes.set(key, svcName);
+        }
+      }
+      const seen = new Set<string>();
+      serviceSecrets(svc.secrets).forEach(({ env }, i) => {
+        if (seen.has(env)) {
+          problems.push({ path: [...at, "secrets", i], message: `sets ${env} twice` });
+        }
+        seen.add(env);
+        if (env in svc.env) {
+          problems.push({
+            path: [...at, "secrets", i],
+            message: `${env} is also in env; a variable is either a plain value or a secret`,
+          });
+        }
+      });
+    }
+  }
+  return problems;
+}
+
+function checkReferences(m: Manifest, known: KnownNames): Problem[] {
+  const problems: Problem[] = [];
+  const refs = [
+    ["app", "apps", known.apps],
+    ["plan", "plans", known.plans],
+    ["host", "hosts", known.hosts],
+  ] as const;
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+    for (const [key, section, names] of refs) {
+      const value = tenant[key];
+      if (!names.has(value)) {
+        const choices = [...names];
+        problems.push({
+          path: ["tenants", tenantName, key],
+          message:
+            `unknown ${key} "${value}"${didYouMean(value, choices)}; ` +
+            (choices.length > 0
+              ? `defined under ${section}: ${listChoices(choices)}`
+              : `no ${section} are defined`),
+        });
+      }
+    }
+    const app = m.apps[tenant.app];
+    if (app === undefined) continue;
+    const routed = routedServices(app);
+    for (const [svc, port] of Object.entries(tenant.ports)) {
+      const at = ["tenants", tenantName, "ports", svc];
+      if (!routed.includes(svc)) {
+        problems.push({
+          path: at,
+          at: "key",
+          message:
+            `app "${tenant.app}" has no routed service "${svc}"${didYouMean(svc, routed)}; ` +
+            `fixed ports apply to ${routed.length > 0 ? listChoices(routed) : "routed services only"}`,
+        });
+      } else if (port < 1024) {
+        problems.push({
+          path: at,
+          message: `port ${port} is privileged; use a port from 1024 to 65535`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+function checkTenantEnv(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+    const app = m.apps[tenant.app];
+    if (app === undefined) continue;
+    const generated = new Set(
+      Object.values(app.services)
+        .filter((s) => s.tenantEnv)
+        .flatMap((s) => serviceSecrets(s.secrets).map((x) => x.env)),
+    );
+    tenant.secretEnv.forEach((key, i) => {
+      const at = ["tenants", tenantName, "secretEnv", i];
+      if (key in tenant.env) {
+        problems.push({ path: at, message: `${key} is also in env; a variable is either a plain value or a secret` });
+      } else if (generated.has(key)) {
+        problems.push({
+          path: at,
+          message: `${key} is a secret the app "${tenant.app}" generates; remove it here or rename it`,
+        });
+      } else if (tenant.secretEnv.indexOf(key) !== i) {
+        problems.push({ path: at, message: `${key} is listed twice` });
+      }
+    });
+    for (const key of Object.keys(tenant.env)) {
+      if (generated.has(key)) {
+        problems.push({
+          path: ["tenants", tenantName, "env", key],
+          at: "key",
+          message: `${key} is a secret the app "${tenant.app}" generates; a plain value cannot replace it`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+function checkDomains(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  const owners = new Map<string, string>();
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+    const domains: Array<[string, (string | number)[]]> = [
+      [tenant.domain, ["tenants", tenantName, "domain"]],
+      ...tenant.aliases.map((d, i): [string, (string | number)[]] => [d, ["tenants", tenantName, "aliases", i]]),
+    ];
+    for (const [domain, path] of domains) {
+      const owner = owners.get(domain);
+      if (owner === undefined) {
+        owners.set(domain, tenantName);
+      } else {
+        problems.push({
+          path,
+          message:
+            owner === tenantName
+              ? `domain ${domain} is listed twice for this tenant`
+              : `domain ${domain} is already served by tenant "${owner}"; each domain belongs to one tenant`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Two tenants must never share a container, volume or network name (nor its Pulumi name). */
+function checkObjectNames(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  const owners = new Map<string, string>(); // `${kind}/${name}` → tenant
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+    const app = m.apps[tenant.app];
+    if (app === undefined) continue;
+    for (const { kind, name } of dockerObjectNames(tenantName, app)) {
+      const owner = owners.get(`${kind}/${name}`);
+      if (owner !== undefined && owner !== tenantName) {
+        problems.push({
+          path: ["tenants", tenantName],
+          at: "key",
+          message: `its ${kind} would be named "${name}", the same as a ${kind} of tenant "${owner}"; rename one of the tenants (or the service/volume)`,
+        });
+      } else {
+        owners.set(`${kind}/${name}`, tenantName);
+      }
+    }
+  }
+  return problems;
+}
+
+function checkSlotsAndPorts(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  const slots = new Map<string, string>(); // `${host}/${slot}` → tenant
+  const ports = new Map<string, { tenant: string; service: string }>(); // `${host}/${port}`
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+    const host = m.hosts[tenant.host];
+    const app = m.apps[tenant.app];
+    if (host === undefined) continue;
+    const slotKey = `${tenant.host}/${tenant.slot}`;
+    const slotOwner = slots.get(slotKey);
+    if (slotOwner !== undefined) {
+      problems.push({
+        path: ["tenants", tenantName, "slot"],
+        message: `slot ${tenant.slot} on host "${tenant.host}" is already taken by tenant "${slotOwner}"; pick a free slot (\`tenantry add\` picks one)`,
+      });
+      continue;
+    }
+    slots.set(slotKey, tenantName);
+    const limit = maxSlot(host.portBase);
+    if (tenant.slot > limit) {
+      problems.push({
+        path: ["tenants", tenantName, "slot"],
+        message: `slot ${tenant.slot} would put ports above 65535 on host "${tenant.host}" (portBase ${host.portBase}); use a slot from 1 to ${limit}`,
+      });
+      continue;
+    }
+    if (app === undefined) continue;
+    for (const [service, port] of Object.entries(tenantPorts(tenant, app, host))) {
+      const path =
+        service in tenant.ports ? ["tenants", tenantName, "ports", service] : ["tenants", tenantName, "slot"];
+      const reserved = RESERVED_HOST_PORTS.get(port);
+      if (reserved !== undefined) {
+        problems.push({ path, message: `host port ${port} is used by ${reserved}; pick another port` });
+        continue;
+      }
+      const key = `${tenant.host}/${port}`;
+      const other = ports.get(key);
+      if (other !== undefined) {
+        problems.push({
+          path,
+          message: `host port ${port} of service "${service}" clashes with service "${other.service}" of tenant "${other.tenant}" on host "${tenant.host}"; change a fixed port or the slot`,
+        });
+      } else {
+        ports.set(key, { tenant: tenantName, service });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Memory per host: budget, allocated and the tenants placed there. */
+export interface HostUsage {
+  readonly host: string;
+  readonly budgetMb: number;
+  readonly allocatedMb: number;
+  readonly tenants: readonly string[];
+}
+
+export function hostUsage(m: Manifest): HostUsage[] {
+  return Object.entries(m.hosts).map(([hostName, host]) => {
+    const tenants = Object.entries(m.tenants).filter(([, t]) => t.host === hostName);
+    const allocatedMb = tenants.reduce((sum, [, t]) => sum + (m.plans[t.plan]?.memoryMb ?? 0), 0);
+    return {
+      host: hostName,
+      budgetMb: host.memoryMb - host.reserveMb,
+      allocatedMb,
+      tenants: tenants.map(([name]) => name),
+    };
+  });
+}
+
+function checkCapacity(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  for (const usage of hostUsage(m)) {
+    const host = m.hosts[usage.host]!;
+    if (usage.allocatedMb > usage.budgetMb) {
+      problems.push({
+        path: ["hosts", usage.host, "memoryMb"],
+        message:
+          `over capacity: tenants need ${usage.allocatedMb} MB but host "${usage.host}" has ${usage.budgetMb} MB ` +
+          `(${host.memoryMb} MB minus ${host.reserveMb} MB reserve) for ${usage.tenants.join(", ")}; ` +
+          "move a tenant to another host, pick a smaller plan or raise memoryMb",
+      });
+    }
+  }
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+    const app = m.apps[tenant.app];
+    const plan = m.plans[tenant.plan];
+    if (app === undefined || plan === undefined) continue;
+    for (const service of Object.keys(app.services)) {
+      const mb = serviceMemoryMb(app, service, plan.memoryMb);
+      if (mb < DOCKER_MIN_MEMORY_MB) {
+        problems.push({
+          path: ["tenants", tenantName, "plan"],
+          message: `plan "${tenant.plan}" leaves service "${service}" ${mb} MB; Docker needs at least ${DOCKER_MIN_MEMORY_MB} MB per container (pick a bigger plan or raise the service's weight)`,
+        });
+      }
+    }
+  }
+  return problems;
+}
