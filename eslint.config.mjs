@@ -1,12 +1,14 @@
-// Lint rules: typescript-eslint's type-aware recommended set over all TypeScript sources.
+// Lint rules: typescript-eslint's type-aware recommended set over the TypeScript sources, the
+// plain recommended set over the few JavaScript entry files.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: ["node_modules/", "bench/results/"] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ["**/*.ts", "**/*.mts"],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -15,8 +17,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.mjs"],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { process: "readonly", require: "readonly", __dirname: "readonly" },
+    },
   },
 );

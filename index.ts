@@ -78,6 +78,12 @@ export const tenants: Record<
 > = Object.fromEntries(
   plans.map((p) => [
     p.name,
-    { url: p.url, domain: p.domain, host: p.host, ports: { ...p.ports }, dns: p.dns.map(dnsSummary) },
+    {
+      url: p.url,
+      domain: p.domain,
+      host: p.host,
+      ports: { ...p.ports },
+      dns: p.dns.map(dnsSummary),
+    },
   ]),
 );

@@ -51,13 +51,21 @@ export interface OfflineRun {
 export const OFFLINE_SECRET = "offline-placeholder-not-a-secret";
 
 /** Computed outputs the program reads, as the real providers would return them. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function mockState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   const digest = createHash("sha256").update(`${type}:${name}`).digest("hex");
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `mock${digest.slice(0, 28)}` };
     case "docker:index/remoteImage:RemoteImage":
-      return { ...inputs, imageId: `sha256:${digest}`, repoDigest: `${String(inputs.name)}@sha256:${digest}` };
+      return {
+        ...inputs,
+        imageId: `sha256:${digest}`,
+        repoDigest: `${String(inputs.name)}@sha256:${digest}`,
+      };
     case "docker:index/network:Network":
     case "docker:index/volume:Volume":
       return { ...inputs, name: inputs.name ?? name };
@@ -150,7 +158,7 @@ function recordRegistrations(): RecordedResource[] {
           name: req.getName(),
           urn: response.getUrn(),
           parent: req.getParent(),
-          inputs: pulumi.runtime.deserializeProperties(req.getObject(), true) as Record<string, unknown>,
+          inputs: pulumi.runtime.deserializeProperties(req.getObject(), true),
           provider: req.getProvider(),
           custom: req.getCustom(),
           dependencies: req.getDependenciesList(),

@@ -7,7 +7,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { dockerHost, dockerSshOpts, hostConnection, type HostConnection } from "./connection";
 import type { Host } from "./manifest/schema";
 import { renderHostInclude } from "./nginx";
-import { asRoot, hostBootstrapScript, hostLayout, hostReloadScript, sitesDir, type HostLayout } from "./scripts";
+import {
+  asRoot,
+  hostBootstrapScript,
+  hostLayout,
+  hostReloadScript,
+  sitesDir,
+  type HostLayout,
+} from "./scripts";
 
 export interface TenantHostArgs {
   /** The host's manifest entry. */
@@ -23,7 +30,10 @@ export interface TenantHostArgs {
 
 /** Resource name part for an image: readable, and unique thanks to a short hash. */
 export function imageSlug(image: string): string {
-  const readable = image.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").slice(0, 40);
+  const readable = image
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40);
   const hash = createHash("sha256").update(image).digest("hex").slice(0, 8);
   return `${readable}-${hash}`;
 }

@@ -101,13 +101,20 @@ export function recordType(target: string): DnsRecordType {
 }
 
 /** The zone a domain falls in (longest match), if any. */
-export function zoneFor(domain: string, zones: Readonly<Record<string, string>>): string | undefined {
+export function zoneFor(
+  domain: string,
+  zones: Readonly<Record<string, string>>,
+): string | undefined {
   return Object.keys(zones)
     .filter((zone) => domain === zone || domain.endsWith(`.${zone}`))
     .sort((a, b) => b.length - a.length)[0];
 }
 
-export function planDns(domain: string, target: string, zones: Readonly<Record<string, string>>): DnsPlan {
+export function planDns(
+  domain: string,
+  target: string,
+  zones: Readonly<Record<string, string>>,
+): DnsPlan {
   const type = recordType(target);
   const zone = zoneFor(domain, zones);
   if (zone !== undefined) {

@@ -138,7 +138,9 @@ export function hostReloadScript(layout: HostLayout): Shell {
   return script(
     prelude(layout),
     sh`if [ ! -f ${reloadFlag(layout)} ]; then echo "tenantry: no site changed; nginx not reloaded"; exit 0; fi`,
-    raw('nginx_test "$work/after" || fail "nginx -t fails; not reloading: $(cat "$work/after.out")"'),
+    raw(
+      'nginx_test "$work/after" || fail "nginx -t fails; not reloading: $(cat "$work/after.out")"',
+    ),
     raw("nginx_reload"),
     sh`rm -f ${reloadFlag(layout)}`,
     raw('echo "tenantry: nginx reloaded"'),

@@ -46,8 +46,8 @@ export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): Shel
 
 function render(value: ShellValue): string {
   if (value instanceof Shell) return value.text;
-  if (Array.isArray(value)) return value.map((v) => quote(v)).join(" ");
-  return quote(value as string | number);
+  if (typeof value === "string" || typeof value === "number") return quote(value);
+  return value.map((v) => quote(v)).join(" ");
 }
 
 /** Joins lines of shell into one script. */

@@ -84,7 +84,10 @@ export class TenantInstance extends pulumi.ComponentResource {
         (v) =>
           new docker.Volume(
             v.volumeName,
-            { name: v.volumeName, labels: [...labels, { label: "tenantry.service", value: service.name }] },
+            {
+              name: v.volumeName,
+              labels: [...labels, { label: "tenantry.service", value: service.name }],
+            },
             // Tenant data outlives its entry in tenants.yaml: removing a tenant (or renaming it)
             // drops the volume from the stack but keeps it on the host. See README "Removing data".
             { ...onDocker, retainOnDelete: true, dependsOn: [host.bootstrap] },
@@ -92,12 +95,19 @@ export class TenantInstance extends pulumi.ComponentResource {
       );
       const image = host.images.get(service.image);
       if (image === undefined) {
-        throw new pulumi.ResourceError(`host ${host.name} does not pull image ${service.image}`, this);
+        throw new pulumi.ResourceError(
+          `host ${host.name} does not pull image ${service.image}`,
+          this,
+        );
       }
       const envs: pulumi.Input<string>[] = [
         ...Object.entries(service.env).map(([k, v]) => `${k}=${v}`),
-        ...service.generatedSecrets.map(({ env, secret }) => pulumi.interpolate`${env}=${secrets.get(secret)!}`),
-        ...service.configSecrets.map((key) => pulumi.interpolate`${key}=${args.configSecrets[key]!}`),
+        ...service.generatedSecrets.map(
+          ({ env, secret }) => pulumi.interpolate`${env}=${secrets.get(secret)!}`,
+        ),
+        ...service.configSecrets.map(
+          (key) => pulumi.interpolate`${key}=${args.configSecrets[key]!}`,
+        ),
       ];
       const hasSecrets = service.generatedSecrets.length + service.configSecrets.length > 0;
       containers.push(
@@ -118,11 +128,27 @@ export class TenantInstance extends pulumi.ComponentResource {
             // Published on loopback only: nginx is the only public entry.
             ports:
               service.hostPort !== undefined && service.port !== undefined
-                ? [{ internal: service.port, external: service.hostPort, ip: "127.0.0.1", protocol: "tcp" }]
+                ? [
+                    {
+                      internal: service.port,
+                      external: service.hostPort,
+                      ip: "127.0.0.1",
+                      protocol: "tcp",
+                    },
+                  ]
                 : [],
-            volumes: service.volumes.map((v, i) => ({ volumeName: volumes[i]!.name, containerPath: v.path })),
+            volumes: service.volumes.map((v, i) => ({
+              volumeName: volumes[i]!.name,
+              containerPath: v.path,
+            })),
             healthcheck: service.healthCheck
-              ? { tests: [...service.healthCheck], interval: "30s", timeout: "5s", retries: 3, startPeriod: "30s" }
+              ? {
+                  tests: [...service.healthCheck],
+                  interval: "30s",
+                  timeout: "5s",
+                  retries: 3,
+                  startPeriod: "30s",
+                }
               : undefined,
             labels: [...labels, { label: "tenantry.service", value: service.name }],
             logDriver: "json-file",
@@ -137,7 +163,10 @@ export class TenantInstance extends pulumi.ComponentResource {
     for (const [i, dns] of plan.dns.entries()) {
       if (!dns.managed) continue;
       if (providers.cloudflare === undefined) {
-        throw new pulumi.ResourceError(`${dns.domain} is in a managed zone but no Cloudflare provider was given`, this);
+        throw new pulumi.ResourceError(
+          `${dns.domain} is in a managed zone but no Cloudflare provider was given`,
+          this,
+        );
       }
       new cloudflare.DnsRecord(
         dnsResourceName(name, dns.domain, i === 0),

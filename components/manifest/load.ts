@@ -1,7 +1,16 @@
 // Reads tenants.yaml once: YAML with source positions, the zod schema, then the cross-entry
 // rules. Every problem is collected and located as FILE:LINE:COL before any resource exists.
 import { readFileSync } from "node:fs";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from "yaml";
 import type { z } from "zod";
 import {
   didYouMean,
@@ -37,9 +46,16 @@ export function loadManifest(file: string): LoadedManifest {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(err);
+    const reason =
+      (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(err);
     throw new ManifestError([
-      { file, line: 1, col: 1, path: [], message: `${reason} (create it from the example tenants.yaml)` },
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: [],
+        message: `${reason} (create it from the example tenants.yaml)`,
+      },
     ]);
   }
   const result = parseManifest(text, file);
@@ -179,7 +195,10 @@ function layers(node: z.core.$ZodType): z.core.$ZodType[] {
   for (;;) {
     const def = out[out.length - 1]!._zod.def as unknown as SchemaDef;
     const inner = def.type === "pipe" ? def.in : def.innerType;
-    if (inner === undefined || !["default", "prefault", "optional", "nullable", "pipe"].includes(def.type)) {
+    if (
+      inner === undefined ||
+      !["default", "prefault", "optional", "nullable", "pipe"].includes(def.type)
+    ) {
       return out;
     }
     out.push(inner);
@@ -293,10 +312,8 @@ class Locator {
       isScalar(node) && node.value === null ? undefined : (node as Node | null)?.range?.[0];
     // A missing key points at the entry that should hold it; an empty value at its key.
     const offset =
-      depth < path.length || at === "key"
-        ? (keyOffset ?? valueOffset)
-        : (valueOffset ?? keyOffset);
-    return this.lines.linePos(offset ?? (this.doc.contents as Node | null)?.range?.[0] ?? 0);
+      depth < path.length || at === "key" ? (keyOffset ?? valueOffset) : (valueOffset ?? keyOffset);
+    return this.lines.linePos(offset ?? this.doc.contents?.range?.[0] ?? 0);
   }
 
   /** Drops the last pair with this key path (the duplicate YAML reported). */
@@ -332,5 +349,4 @@ class Locator {
     };
     return walk(this.doc.contents, []) ?? [];
   }
-
 }

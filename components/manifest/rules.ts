@@ -63,7 +63,8 @@ function checkApps(m: Manifest): Problem[] {
     if (names.length > 0 && routedServices(app).length === 0) {
       problems.push({
         path: base,
-        message: 'no service has a route, so nginx would serve nothing (add route: "/" to the web service)',
+        message:
+          'no service has a route, so nginx would serve nothing (add route: "/" to the web service)',
       });
     }
     const routes = new Map<string, string>();
@@ -183,7 +184,10 @@ function checkTenantEnv(m: Manifest): Problem[] {
     tenant.secretEnv.forEach((key, i) => {
       const at = ["tenants", tenantName, "secretEnv", i];
       if (key in tenant.env) {
-        problems.push({ path: at, message: `${key} is also in env; a variable is either a plain value or a secret` });
+        problems.push({
+          path: at,
+          message: `${key} is also in env; a variable is either a plain value or a secret`,
+        });
       } else if (generated.has(key)) {
         problems.push({
           path: at,
@@ -212,7 +216,10 @@ function checkDomains(m: Manifest): Problem[] {
   for (const [tenantName, tenant] of Object.entries(m.tenants)) {
     const domains: Array<[string, (string | number)[]]> = [
       [tenant.domain, ["tenants", tenantName, "domain"]],
-      ...tenant.aliases.map((d, i): [string, (string | number)[]] => [d, ["tenants", tenantName, "aliases", i]]),
+      ...tenant.aliases.map((d, i): [string, (string | number)[]] => [
+        d,
+        ["tenants", tenantName, "aliases", i],
+      ]),
     ];
     for (const [domain, path] of domains) {
       const owner = owners.get(domain);
@@ -284,10 +291,15 @@ function checkSlotsAndPorts(m: Manifest): Problem[] {
     if (app === undefined) continue;
     for (const [service, port] of Object.entries(tenantPorts(tenant, app, host))) {
       const path =
-        service in tenant.ports ? ["tenants", tenantName, "ports", service] : ["tenants", tenantName, "slot"];
+        service in tenant.ports
+          ? ["tenants", tenantName, "ports", service]
+          : ["tenants", tenantName, "slot"];
       const reserved = RESERVED_HOST_PORTS.get(port);
       if (reserved !== undefined) {
-        problems.push({ path, message: `host port ${port} is used by ${reserved}; pick another port` });
+        problems.push({
+          path,
+          message: `host port ${port} is used by ${reserved}; pick another port`,
+        });
         continue;
       }
       const key = `${tenant.host}/${port}`;

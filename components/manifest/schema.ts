@@ -15,10 +15,12 @@ const HOSTNAME_HINT =
   'a lowercase domain name such as "acme.example.com": letters, digits, "-" and dots; no wildcard, spaces or quotes';
 
 /** A single-label or dotted host name, for SSH addresses (`vps1`, `vps1.internal`). */
-const HOST_ADDRESS = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const HOST_ADDRESS =
+  /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 export const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
-const ENV_KEY_HINT = 'upper case letters, digits and "_", not starting with a digit, e.g. "SECRET_KEY"';
+const ENV_KEY_HINT =
+  'upper case letters, digits and "_", not starting with a digit, e.g. "SECRET_KEY"';
 
 /** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
 export const IMAGE_REF =
@@ -26,14 +28,16 @@ export const IMAGE_REF =
 
 const ABS_PATH = /^\/(?:[A-Za-z0-9._-]+\/?)*$/;
 const ROUTE = /^\/(?:[A-Za-z0-9._~-]+\/)*(?:[A-Za-z0-9._~-]+)?$/;
-const URL_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 export const HOST_KEY =
   /^(?:ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) AAAA[A-Za-z0-9+/]+={0,3}$/;
 
 const label = (what: string) =>
   z.string().regex(DNS_LABEL, { error: `${what} must be a DNS label (${DNS_LABEL_HINT})` });
 const hostname = z.string().regex(HOSTNAME, { error: `must be a domain name (${HOSTNAME_HINT})` });
-const envKey = z.string().regex(ENV_KEY, { error: `must be an environment variable name (${ENV_KEY_HINT})` });
+const envKey = z
+  .string()
+  .regex(ENV_KEY, { error: `must be an environment variable name (${ENV_KEY_HINT})` });
 const envValue = z
   .union([z.string(), z.number(), z.boolean()], {
     error: "must be a string, number or boolean (lists and maps are not environment values)",
@@ -52,17 +56,25 @@ const nginxSchema = z
   .strictObject({
     dir: z
       .string()
-      .regex(ABS_PATH, { error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'" })
+      .regex(ABS_PATH, {
+        error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
+      })
       .default("/etc/nginx/tenantry")
       .describe("Directory tenantry owns on the host: sites/, lock and state files."),
     include: z
       .string()
-      .regex(ABS_PATH, { error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'" })
+      .regex(ABS_PATH, {
+        error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
+      })
       .default("/etc/nginx/conf.d/tenantry.conf")
-      .describe("File nginx already includes in its http block; tenantry writes its include there."),
+      .describe(
+        "File nginx already includes in its http block; tenantry writes its include there.",
+      ),
     config: z
       .string()
-      .regex(ABS_PATH, { error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'" })
+      .regex(ABS_PATH, {
+        error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
+      })
       .optional()
       .describe("Main nginx config passed as `nginx -c` (default: nginx's own default)."),
     listen: z
@@ -90,7 +102,9 @@ const hostSchema = z
       .regex(/^[a-z_][a-z0-9_-]{0,31}$/, {
         error: 'must be a Unix user name, e.g. "deploy" or "root"',
       })
-      .describe("SSH user. A non-root user needs the sudoers line from the README and the docker group."),
+      .describe(
+        "SSH user. A non-root user needs the sudoers line from the README and the docker group.",
+      ),
     port: port.default(22).describe("SSH port."),
     hostKey: z
       .string({
@@ -142,7 +156,9 @@ const serviceSchema = z
       .string()
       .regex(ROUTE, { error: 'must be a URL path prefix such as "/" or "/api"' })
       .optional()
-      .describe("nginx serves this path prefix from the service. Without it the service is internal."),
+      .describe(
+        "nginx serves this path prefix from the service. Without it the service is internal.",
+      ),
     health: z
       .string()
       .regex(URL_PATH, { error: 'must be a URL path such as "/api/health"' })
@@ -155,7 +171,9 @@ const serviceSchema = z
     volumes: z
       .record(
         label("volume name"),
-        z.string().regex(ABS_PATH, { error: "must be an absolute path inside the container, e.g. /data" }),
+        z
+          .string()
+          .regex(ABS_PATH, { error: "must be an absolute path inside the container, e.g. /data" }),
       )
       .default({})
       .describe("Named volumes: name → path in the container. Kept when a tenant is removed."),
@@ -174,7 +192,9 @@ const serviceSchema = z
     tenantEnv: z
       .boolean({ error: "must be true or false" })
       .default(true)
-      .describe("Whether the tenant's env and secretEnv reach this service (false for redis, postgres)."),
+      .describe(
+        "Whether the tenant's env and secretEnv reach this service (false for redis, postgres).",
+      ),
     weight: z
       .number({ error: "must be a number" })
       .positive({ error: "must be greater than 0" })
@@ -219,9 +239,16 @@ const tenantSchema = z
     slot: z
       .int({ error: "must be a whole number from 1 up" })
       .min(1, { error: "must be a whole number from 1 up" })
-      .describe("Stable small number per host; the tenant's host ports derive from it. Never reuse while data exists."),
-    domain: hostname.describe("Main domain. In a zone under dns.zones it is managed; otherwise the customer points it."),
-    aliases: z.array(hostname).default([]).describe("More domains served by the same site (custom domains)."),
+      .describe(
+        "Stable small number per host; the tenant's host ports derive from it. Never reuse while data exists.",
+      ),
+    domain: hostname.describe(
+      "Main domain. In a zone under dns.zones it is managed; otherwise the customer points it.",
+    ),
+    aliases: z
+      .array(hostname)
+      .default([])
+      .describe("More domains served by the same site (custom domains)."),
     tls: z
       .enum(["none", "certbot"], { error: 'must be "none" or "certbot"' })
       .default("none")

@@ -10,7 +10,10 @@ export interface StackConfigView {
   hasCloudflareToken: boolean;
 }
 
-export function missingStackConfig(loaded: LoadedManifest, config: StackConfigView): LocatedProblem[] {
+export function missingStackConfig(
+  loaded: LoadedManifest,
+  config: StackConfigView,
+): LocatedProblem[] {
   const { manifest, file } = loaded;
   const problems: LocatedProblem[] = [];
   for (const [tenant, entry] of Object.entries(manifest.tenants)) {
