@@ -47,6 +47,17 @@ export interface OfflineRun {
   readonly outputs: Record<string, unknown>;
 }
 
+/** The program failed; `registered` says how many resources existed by then. */
+export class OfflineFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly registered: number,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "OfflineFailure";
+  }
+}
+
 /** Placeholder for a secret the stack config would hold; never a real value. */
 export const OFFLINE_SECRET = "offline-placeholder-not-a-secret";
 
@@ -128,7 +139,13 @@ export async function runOffline(options: OfflineOptions = {}): Promise<OfflineR
   Object.assign(config, options.config ?? {});
   pulumi.runtime.setAllConfig(config, secretKeys);
 
-  const program = (await import(options.program ?? "../index")) as Record<string, unknown>;
+  let program: Record<string, unknown>;
+  try {
+    program = (await import(options.program ?? "../index")) as Record<string, unknown>;
+  } catch (err) {
+    await pulumi.runtime.disconnect();
+    throw new OfflineFailure(err, resources.length);
+  }
   // Registrations resolve asynchronously; wait until the runtime has no RPC in flight.
   await pulumi.runtime.disconnect();
   const seen = new Set<string>();
