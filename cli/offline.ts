@@ -121,6 +121,27 @@ export async function runOffline(options: OfflineOptions = {}): Promise<OfflineR
 
   const resources = recordRegistrations();
 
+  let program: Record<string, unknown>;
+  try {
+    setOfflineConfig(tenantsFile, options);
+    program = (await import(options.program ?? "../index")) as Record<string, unknown>;
+  } catch (err) {
+    await pulumi.runtime.disconnect();
+    throw new OfflineFailure(err, resources.length);
+  }
+  // Registrations resolve asynchronously; wait until the runtime has no RPC in flight.
+  await pulumi.runtime.disconnect();
+  const seen = new Set<string>();
+  for (const r of resources) {
+    // The real engine refuses two resources with one URN; the mock monitor would not notice.
+    if (seen.has(r.urn)) throw new Error(`two resources share the URN ${r.urn}`);
+    seen.add(r.urn);
+  }
+  return { resources, outputs: { ...program } };
+}
+
+/** Stack config as `pulumi config set` would hold it; throws ManifestError on a bad manifest. */
+function setOfflineConfig(tenantsFile: string, options: OfflineOptions): void {
   const config: Record<string, string> = { "tenantry:tenantsFile": tenantsFile };
   const secretKeys: string[] = [];
   if (options.fillSecrets ?? true) {
@@ -138,23 +159,6 @@ export async function runOffline(options: OfflineOptions = {}): Promise<OfflineR
   }
   Object.assign(config, options.config ?? {});
   pulumi.runtime.setAllConfig(config, secretKeys);
-
-  let program: Record<string, unknown>;
-  try {
-    program = (await import(options.program ?? "../index")) as Record<string, unknown>;
-  } catch (err) {
-    await pulumi.runtime.disconnect();
-    throw new OfflineFailure(err, resources.length);
-  }
-  // Registrations resolve asynchronously; wait until the runtime has no RPC in flight.
-  await pulumi.runtime.disconnect();
-  const seen = new Set<string>();
-  for (const r of resources) {
-    // The real engine refuses two resources with one URN; the mock monitor would not notice.
-    if (seen.has(r.urn)) throw new Error(`two resources share the URN ${r.urn}`);
-    seen.add(r.urn);
-  }
-  return { resources, outputs: { ...program } };
 }
 
 /**

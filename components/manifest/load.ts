@@ -2,13 +2,16 @@
 // rules. Every problem is collected and located as FILE:LINE:COL before any resource exists.
 import { readFileSync } from "node:fs";
 import {
+  isCollection,
   isMap,
   isPair,
   isScalar,
   isSeq,
   LineCounter,
   parseDocument,
+  visit,
   type Document,
+  type ErrorCode,
   type Node,
 } from "yaml";
 import type { z } from "zod";
@@ -20,8 +23,8 @@ import {
   type PathSegment,
   type Problem,
 } from "./problems";
-import { checkRules } from "./rules";
-import { manifestSchema, type Manifest } from "./schema";
+import { checkRules, type KnownNames, type TenantReferences } from "./rules";
+import { DNS_LABEL, manifestSchema, type Manifest } from "./schema";
 
 export interface Position {
   readonly line: number;
@@ -69,39 +72,34 @@ export function parseManifest(text: string, file: string): ParseResult {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const locator = new Locator(doc, lineCounter);
 
-  const problems: LocatedProblem[] = [];
-  for (const error of doc.errors) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    if (error.code === "DUPLICATE_KEY") {
-      const path = locator.pathAt(error.pos[0]);
-      problems.push({
+  const syntax = syntaxProblems(doc, lineCounter, file);
+  const duplicates = doc.errors
+    .filter((e) => e.code === "DUPLICATE_KEY")
+    .map((e): LocatedProblem => {
+      const path = locator.pathAt(e.pos[0]);
+      const first = locator.position(path, "key").line;
+      return {
         file,
-        line,
-        col,
+        ...lineCounter.linePos(e.pos[0]),
         path,
-        message: `duplicate key "${String(path[path.length - 1])}": each name may appear once (rename or merge one of them)`,
-      });
-    } else {
-      problems.push({
-        file,
-        line,
-        col,
-        path: [],
-        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
-      });
-    }
-  }
-  if (problems.some((p) => !p.message.startsWith("duplicate key"))) {
-    return { ok: false, problems: sortProblems(problems) };
-  }
+        message: `duplicate key "${String(path[path.length - 1])}", first defined on line ${first}: each name may appear once (rename or merge one of them)`,
+      };
+    });
+  const problems: LocatedProblem[] = [...syntax, ...duplicates];
+  if (syntax.length > 0) return { ok: false, problems: sortProblems(problems) };
   // Validate the first of duplicated entries; the duplicates are already reported.
-  for (const p of problems) locator.removeKeyAt(p.path);
+  for (const p of duplicates) locator.removeKeyAt(p.path);
 
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  const parsed = manifestSchema.safeParse(data ?? {}, { reportInput: true });
+  if (data === null || data === undefined) {
+    const message =
+      "the manifest is empty: it needs hosts, apps, plans and tenants (start from the annotated example tenants.yaml)";
+    return { ok: false, problems: [{ file, line: 1, col: 1, path: [], message }] };
+  }
+  const parsed = manifestSchema.safeParse(data, { reportInput: true });
   const found: Problem[] = parsed.success ? [] : parsed.error.issues.flatMap((i) => fromIssue(i));
   const partial = parsed.success ? parsed.data : validEntries(data);
-  found.push(...checkRules(partial, knownNames(data)));
+  found.push(...checkRules(partial, knownNames(data)), ...lossyEnvValues(doc, partial));
 
   for (const p of found) problems.push({ ...p, file, ...locator.position(p.path, p.at) });
   if (problems.length > 0 || !parsed.success) {
@@ -116,6 +114,88 @@ export function parseManifest(text: string, file: string): ParseResult {
       locate: (path, at) => locator.position(path, at),
     },
   };
+}
+
+/** What to do about the YAML errors people make most, by the parser's error code. */
+const SYNTAX_HINTS: Partial<Record<ErrorCode, string>> = {
+  TAB_AS_INDENT: "indent with spaces",
+  BAD_INDENT: "indent it like the keys beside it",
+  MULTILINE_IMPLICIT_KEY: 'a key needs ":" after it, on the same line',
+  BLOCK_AS_IMPLICIT_KEY: 'quote a value that contains ": "',
+  MISSING_CHAR: "close the quote on the same line, or quote the value with the other kind of quote",
+  BAD_SCALAR_START: "quote a value that starts with one of @ ` | > % !",
+  MULTIPLE_DOCS: 'one manifest per file: remove the "---" line',
+};
+
+/**
+ * YAML syntax errors, one per mistake: an unclosed quote or bracket is reported where it
+ * opens (the parser notices only at the end), and the errors that follow from one mistake on
+ * the lines it spans are dropped.
+ */
+function syntaxProblems(doc: Document, lines: LineCounter, file: string): LocatedProblem[] {
+  const opened: Array<{ start: number; end: number }> = [];
+  visit(doc, {
+    Node(_key, node) {
+      const unclosable =
+        (isCollection(node) && node.flow === true) ||
+        (isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE"));
+      if (unclosable && node.range) opened.push({ start: node.range[0], end: node.range[1] });
+    },
+  });
+  const problems: LocatedProblem[] = [];
+  let lastLine = 0;
+  const errors = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
+  for (const error of errors.sort((a, b) => a.pos[0] - b.pos[0])) {
+    let start = error.pos[0];
+    const end = error.pos[1];
+    const unclosed = error.code === "MISSING_CHAR" || /must .*end with a [\]}]/.test(error.message);
+    if (unclosed) {
+      // The innermost quote or flow collection that runs up to the error.
+      const opener = opened.filter((o) => o.end === start).sort((a, b) => b.start - a.start)[0];
+      if (opener) start = opener.start;
+    }
+    const { line, col } = lines.linePos(start);
+    const followOn = line <= lastLine;
+    lastLine = Math.max(lastLine, line, lines.linePos(end).line);
+    if (followOn) continue;
+    const hint = error.code === "BAD_INDENT" && unclosed ? undefined : SYNTAX_HINTS[error.code];
+    problems.push({
+      file,
+      line,
+      col,
+      path: [],
+      message: `YAML syntax error: ${error.message.split("\n")[0]}${hint ? ` (${hint})` : ""}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Env values YAML reads as numbers or booleans whose text would change: `VERSION: 1.10` is the
+ * number 1.1 and the container would get "1.1".
+ */
+function lossyEnvValues(doc: Document, m: Manifest): Problem[] {
+  const envPaths = [
+    ...Object.entries(m.apps).flatMap(([app, a]) =>
+      Object.keys(a.services).map((svc) => ["apps", app, "services", svc, "env"]),
+    ),
+    ...Object.keys(m.tenants).map((t) => ["tenants", t, "env"]),
+  ];
+  const problems: Problem[] = [];
+  for (const envPath of envPaths) {
+    const env = doc.getIn(envPath, true);
+    if (!isMap(env)) continue;
+    for (const pair of env.items) {
+      const value = pair.value;
+      if (!isScalar(pair.key) || !isScalar(value) || typeof value.value === "string") continue;
+      if (value.source === undefined || String(value.value) === value.source) continue;
+      problems.push({
+        path: [...envPath, String(pair.key.value)],
+        message: `YAML reads ${value.source} as ${String(value.value)}, so the container would get "${String(value.value)}"; quote it to keep the text: "${value.source}"`,
+      });
+    }
+  }
+  return problems;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -232,18 +312,34 @@ function describeAt(path: readonly PathSegment[]): string | undefined {
   return undefined;
 }
 
-/** Names present in the file, valid or not, so a reference to an invalid entry is not "unknown". */
-function knownNames(data: unknown): { hosts: Set<string>; apps: Set<string>; plans: Set<string> } {
+/**
+ * Names present in the file, valid or not, so a reference to an invalid entry is not "unknown".
+ * A section that is missing or not a map is already reported; its references are not checked.
+ */
+function knownNames(data: unknown): KnownNames {
   const keys = (section: string) => {
     const value = isObject(data) ? data[section] : undefined;
-    return new Set(isObject(value) ? Object.keys(value) : []);
+    return isObject(value) ? new Set(Object.keys(value)) : undefined;
   };
-  return { hosts: keys("hosts"), apps: keys("apps"), plans: keys("plans") };
+  const references = new Map<string, TenantReferences>();
+  const tenants = isObject(data) ? data.tenants : undefined;
+  for (const [name, entry] of Object.entries(isObject(tenants) ? tenants : {})) {
+    if (!isObject(entry)) continue;
+    const written: TenantReferences = {};
+    for (const key of ["app", "plan", "host"] as const) {
+      const value = entry[key];
+      // A malformed name is reported by the schema; reporting it as unknown too would be noise.
+      if (typeof value === "string" && DNS_LABEL.test(value)) written[key] = value;
+    }
+    references.set(name, written);
+  }
+  return { hosts: keys("hosts"), apps: keys("apps"), plans: keys("plans"), references };
 }
 
 /**
  * The entries that are valid on their own, so the cross-entry rules can still run and report
- * alongside structural problems (all problems at once, not one round per fix).
+ * alongside structural problems (all problems at once, not one round per fix). An entry with an
+ * unknown or invalid field still takes part without that field, unless the field is required.
  */
 function validEntries(data: unknown): Manifest {
   const shape = manifestSchema.shape;
@@ -254,7 +350,19 @@ function validEntries(data: unknown): Manifest {
     const valueSchema = (shape[name]._zod.def as unknown as { valueType: z.ZodType }).valueType;
     for (const [key, value] of Object.entries(raw)) {
       const r = valueSchema.safeParse(value);
-      if (r.success) out[key] = r.data as T;
+      if (r.success) {
+        out[key] = r.data as T;
+        continue;
+      }
+      if (!isObject(value)) continue;
+      const bad = new Set(
+        r.error.issues.flatMap((i) =>
+          i.code === "unrecognized_keys" && i.path.length === 0 ? i.keys : [String(i.path[0])],
+        ),
+      );
+      const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !bad.has(k)));
+      const retry = valueSchema.safeParse(rest);
+      if (retry.success) out[key] = retry.data as T;
     }
     return out;
   };

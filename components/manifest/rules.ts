@@ -6,12 +6,22 @@ import { maxSlot, PORT_STRIDE, RESERVED_HOST_PORTS, routedServices, tenantPorts 
 import { didYouMean, listChoices, type Problem } from "./problems";
 import type { App, Manifest } from "./schema";
 
-/** Names that exist in the file, even where their entries are invalid (avoids double reports). */
+/**
+ * Names that exist in the file, even where their entries are invalid (avoids double reports);
+ * undefined for a section that is missing or broken, whose own problem is reported instead.
+ */
 export interface KnownNames {
-  readonly hosts: ReadonlySet<string>;
-  readonly apps: ReadonlySet<string>;
-  readonly plans: ReadonlySet<string>;
+  readonly hosts: ReadonlySet<string> | undefined;
+  readonly apps: ReadonlySet<string> | undefined;
+  readonly plans: ReadonlySet<string> | undefined;
+  /**
+   * Each tenant's app, plan and host as written (well-formed names only), also for tenants
+   * whose entry is invalid elsewhere: a bad domain must not hide an unknown plan.
+   */
+  readonly references: ReadonlyMap<string, TenantReferences>;
 }
+
+export type TenantReferences = Partial<Record<"app" | "plan" | "host", string>>;
 
 /** Memory a service gets out of its tenant's plan: the plan split by weight, in whole MB. */
 export function serviceMemoryMb(app: App, service: string, planMemoryMb: number): number {
@@ -132,10 +142,10 @@ function checkReferences(m: Manifest, known: KnownNames): Problem[] {
     ["plan", "plans", known.plans],
     ["host", "hosts", known.hosts],
   ] as const;
-  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+  for (const [tenantName, written] of known.references) {
     for (const [key, section, names] of refs) {
-      const value = tenant[key];
-      if (!names.has(value)) {
+      const value = written[key];
+      if (value !== undefined && names !== undefined && !names.has(value)) {
         const choices = [...names];
         problems.push({
           path: ["tenants", tenantName, key],
@@ -147,6 +157,8 @@ function checkReferences(m: Manifest, known: KnownNames): Problem[] {
         });
       }
     }
+  }
+  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
     const app = m.apps[tenant.app];
     if (app === undefined) continue;
     const routed = routedServices(app);
@@ -160,7 +172,7 @@ function checkReferences(m: Manifest, known: KnownNames): Problem[] {
             `app "${tenant.app}" has no routed service "${svc}"${didYouMean(svc, routed)}; ` +
             `fixed ports apply to ${routed.length > 0 ? listChoices(routed) : "routed services only"}`,
         });
-      } else if (port < 1024) {
+      } else if (port < 1024 && !RESERVED_HOST_PORTS.has(port)) {
         problems.push({
           path: at,
           message: `port ${port} is privileged; use a port from 1024 to 65535`,
@@ -265,7 +277,7 @@ function checkObjectNames(m: Manifest): Problem[] {
 function checkSlotsAndPorts(m: Manifest): Problem[] {
   const problems: Problem[] = [];
   const slots = new Map<string, string>(); // `${host}/${slot}` → tenant
-  const ports = new Map<string, { tenant: string; service: string }>(); // `${host}/${port}`
+  const ports = new Map<string, PortUse>(); // `${host}/${port}`
   for (const [tenantName, tenant] of Object.entries(m.tenants)) {
     const host = m.hosts[tenant.host];
     const app = m.apps[tenant.app];
@@ -289,32 +301,59 @@ function checkSlotsAndPorts(m: Manifest): Problem[] {
       continue;
     }
     if (app === undefined) continue;
-    for (const [service, port] of Object.entries(tenantPorts(tenant, app, host))) {
-      const path =
-        service in tenant.ports
-          ? ["tenants", tenantName, "ports", service]
-          : ["tenants", tenantName, "slot"];
-      const reserved = RESERVED_HOST_PORTS.get(port);
+    for (const use of portUses(tenantName, tenant, app, host)) {
+      const reserved = RESERVED_HOST_PORTS.get(use.port);
       if (reserved !== undefined) {
         problems.push({
-          path,
-          message: `host port ${port} is used by ${reserved}; pick another port`,
+          path: use.path,
+          message: `host port ${use.port} is used by ${reserved}; pick a port from 1024 to 65535`,
         });
         continue;
       }
-      const key = `${tenant.host}/${port}`;
+      const key = `${tenant.host}/${use.port}`;
       const other = ports.get(key);
-      if (other !== undefined) {
-        problems.push({
-          path,
-          message: `host port ${port} of service "${service}" clashes with service "${other.service}" of tenant "${other.tenant}" on host "${tenant.host}"; change a fixed port or the slot`,
-        });
-      } else {
-        ports.set(key, { tenant: tenantName, service });
+      if (other === undefined) {
+        ports.set(key, use);
+        continue;
       }
+      // Blame the fixed port: a planned port follows from the slot, a fixed one breaks the plan.
+      const [blamed, kept] = other.fixed && !use.fixed ? [other, use] : [use, other];
+      problems.push({
+        path: blamed.path,
+        message: `host port ${use.port} of service "${blamed.service}" clashes with service "${kept.service}" of tenant "${kept.tenant}" on host "${tenant.host}" (${kept.fixed ? "its fixed port" : `planned from its slot ${kept.slot}`}); ${blamed.fixed ? "pick another fixed port" : "change the slot"}`,
+      });
     }
   }
   return problems;
+}
+
+interface PortUse {
+  readonly tenant: string;
+  readonly service: string;
+  readonly port: number;
+  readonly slot: number;
+  /** A `ports:` override rather than the port planned from the slot. */
+  readonly fixed: boolean;
+  readonly path: readonly (string | number)[];
+}
+
+function portUses(
+  tenantName: string,
+  tenant: Manifest["tenants"][string],
+  app: App,
+  host: Manifest["hosts"][string],
+): PortUse[] {
+  return Object.entries(tenantPorts(tenant, app, host)).map(([service, port]) => {
+    const fixed = service in tenant.ports;
+    return {
+      tenant: tenantName,
+      service,
+      port,
+      slot: tenant.slot,
+      fixed,
+      path: fixed ? ["tenants", tenantName, "ports", service] : ["tenants", tenantName, "slot"],
+    };
+  });
 }
 
 /** Memory per host: budget, allocated and the tenants placed there. */

@@ -269,7 +269,8 @@ export const manifestSchema = z
   .strictObject({
     hosts: z
       .record(label("host name"), hostSchema)
-      .refine((h) => Object.keys(h).length > 0, { error: "needs at least one host" }),
+      .refine((h) => Object.keys(h).length > 0, { error: "needs at least one host" })
+      .describe("VPSes by name, e.g. vps1: the hosts tenants run on."),
     dns: z
       .strictObject({
         zones: z
@@ -282,10 +283,17 @@ export const manifestSchema = z
           .default({})
           .describe("Cloudflare zone ids by zone name. Domains under a zone get records."),
       })
-      .prefault({}),
-    apps: z.record(label("app name"), appSchema),
-    plans: z.record(label("plan name"), planSchema),
-    tenants: z.record(label("tenant name"), tenantSchema),
+      .prefault({})
+      .describe("DNS records tenantry manages in Cloudflare."),
+    apps: z
+      .record(label("app name"), appSchema)
+      .describe("Applications by name: the containers each tenant of the app gets."),
+    plans: z
+      .record(label("plan name"), planSchema)
+      .describe("Tiers by name, e.g. small: memory and CPU limits per tenant."),
+    tenants: z
+      .record(label("tenant name"), tenantSchema)
+      .describe("Customers by name: one isolated instance each."),
   })
   .describe("tenantry manifest: hosts, apps, plans and tenants.");
 

@@ -1,13 +1,25 @@
 // Checks that the stack config holds what the manifest refers to (secretEnv values, the
 // Cloudflare token), with the exact `pulumi config set` command that fixes each gap.
+import { parseDocument } from "yaml";
 import { configSecretKey, zoneFor } from "../plan";
 import type { LoadedManifest } from "./load";
-import type { LocatedProblem } from "./problems";
+import { sortProblems, type LocatedProblem } from "./problems";
 
 export interface StackConfigView {
   /** Whether `tenantry:<key>` is set (as a secret). */
   hasSecret(key: string): boolean;
   hasCloudflareToken: boolean;
+  /**
+   * Whether a key, as `pulumi config set` names it (`tenant.acme.KEY`, `cloudflare:apiToken`),
+   * is stored in plain text. Only a stack file shows this; the Pulumi runtime cannot tell.
+   */
+  isPlainText?(key: string): boolean;
+}
+
+const CLOUDFLARE_TOKEN = "cloudflare:apiToken";
+
+function plainTextMessage(key: string): string {
+  return `stack config holds ${key} in plain text (readable in the stack file); re-set it encrypted with: pulumi config set --secret ${key} <value>`;
 }
 
 export function missingStackConfig(
@@ -19,13 +31,16 @@ export function missingStackConfig(
   for (const [tenant, entry] of Object.entries(manifest.tenants)) {
     entry.secretEnv.forEach((key, i) => {
       const configKey = configSecretKey(tenant, key);
-      if (config.hasSecret(configKey)) return;
+      const plain = config.isPlainText?.(configKey) ?? false;
+      if (!plain && config.hasSecret(configKey)) return;
       const path = ["tenants", tenant, "secretEnv", i];
       problems.push({
         file,
         ...loaded.locate(path),
         path,
-        message: `stack config has no secret ${configKey}; set it with: pulumi config set --secret ${configKey} <value>`,
+        message: plain
+          ? plainTextMessage(configKey)
+          : `stack config has no secret ${configKey}; set it with: pulumi config set --secret ${configKey} <value>`,
       });
     });
   }
@@ -33,15 +48,46 @@ export function missingStackConfig(
   const managed = Object.values(manifest.tenants).some((t) =>
     [t.domain, ...t.aliases].some((d) => zoneFor(d, zones) !== undefined),
   );
-  if (managed && !config.hasCloudflareToken) {
+  const plainToken = config.isPlainText?.(CLOUDFLARE_TOKEN) ?? false;
+  if (managed && (plainToken || !config.hasCloudflareToken)) {
     const path = ["dns", "zones"];
     problems.push({
       file,
       ...loaded.locate(path),
       path,
-      message:
-        "tenants have domains in these zones but the stack has no Cloudflare token; set it with: pulumi config set --secret cloudflare:apiToken <token> (needs Zone.DNS edit)",
+      message: plainToken
+        ? plainTextMessage(CLOUDFLARE_TOKEN)
+        : `tenants have domains in these zones but the stack has no Cloudflare token; set it with: pulumi config set --secret ${CLOUDFLARE_TOKEN} <token> (needs Zone.DNS edit)`,
     });
   }
-  return problems;
+  return sortProblems(problems);
+}
+
+/**
+ * The view of a stack file (`Pulumi.<stack>.yaml`) as the Pulumi CLI writes it: keys are
+ * `<namespace>:<key>`, secrets are `{ secure: v1:... }`. `project` is the namespace of the
+ * program's own keys (the `name` in Pulumi.yaml).
+ */
+export function stackFileConfig(text: string, project: string): StackConfigView {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    throw new Error(`not a valid stack file: ${doc.errors[0]!.message.split("\n")[0]}`);
+  }
+  const data: unknown = doc.toJS();
+  const config: unknown = isRecord(data) ? data.config : undefined;
+  const values = isRecord(config) ? config : {};
+  const fullKey = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
+  const isSecure = (value: unknown) => isRecord(value) && typeof value.secure === "string";
+  return {
+    hasSecret: (key) => isSecure(values[fullKey(key)]),
+    hasCloudflareToken: isSecure(values[CLOUDFLARE_TOKEN]),
+    isPlainText: (key) => {
+      const value = values[fullKey(key)];
+      return value !== undefined && value !== null && !isSecure(value);
+    },
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
