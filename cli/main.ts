@@ -1,17 +1,36 @@
 // The `tenantry` command: offline tools around tenants.yaml. Each subcommand lives in
 // cli/commands/ and reuses the pure modules the Pulumi program uses.
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { ManifestError, formatProblem } from "../components/manifest/problems";
+import { registerAdd } from "./commands/add";
+import { registerCapacity } from "./commands/capacity";
+import { registerList } from "./commands/list";
 import { registerPlan } from "./commands/plan";
+import { registerRender } from "./commands/render";
+import { registerSchema } from "./commands/schema";
+import { registerValidate } from "./commands/validate";
 
 const program = new Command("tenantry")
   .description("Run one isolated instance per customer: check and explain tenants.yaml offline.")
   .showHelpAfterError()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .configureOutput({ outputError: (text, write) => write(text) })
+  // Exit codes: 0 fine, 1 the manifest (or the change asked for) is invalid, 2 usage errors.
+  .exitOverride();
 
+registerValidate(program);
+registerAdd(program);
+registerList(program);
+registerCapacity(program);
+registerRender(program);
+registerSchema(program);
 registerPlan(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // commander has printed the message or the help already
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    return;
+  }
   if (err instanceof ManifestError) {
     process.stderr.write(
       `${err.problems.map(formatProblem).join("\n")}\n${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}; nothing was changed.\n`,

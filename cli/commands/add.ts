@@ -1,0 +1,124 @@
+// `tenantry add`: onboards a customer by appending one entry to the manifest. It picks the host
+// and the lowest free slot, refuses (file untouched) when the result would not validate, and
+// writes atomically so an interrupted run never leaves half a file.
+import { renameSync, statSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import { parseManifest } from "../../components/manifest/load";
+import { freeSlot, hostRoom, pickHost } from "../../components/manifest/placement";
+import { ManifestError } from "../../components/manifest/problems";
+import type { Manifest } from "../../components/manifest/schema";
+import { planTenant } from "../../components/plan";
+import { appendTenant } from "../appendTenant";
+import { describeDns, loadManifestFile } from "../common";
+
+interface AddOptions {
+  readonly app: string;
+  readonly plan: string;
+  readonly domain: string;
+  readonly host?: string;
+  readonly alias: string[];
+  readonly env: Record<string, string>;
+  readonly file: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, got "${value}"`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** A problem located at a key that already exists in the file (refusals before any edit). */
+function refuse(
+  loaded: ReturnType<typeof loadManifestFile>,
+  path: string[],
+  message: string,
+): never {
+  throw new ManifestError([{ file: loaded.file, ...loaded.locate(path, "key"), path, message }]);
+}
+
+/** The host the tenant goes to: as given, the only one, or the one with room for the plan. */
+function chooseHost(loaded: ReturnType<typeof loadManifestFile>, options: AddOptions): string {
+  const m = loaded.manifest;
+  if (options.host !== undefined) return options.host; // the rules report an unknown host
+  const need = m.plans[options.plan]?.memoryMb ?? 0; // the rules report an unknown plan
+  const host = pickHost(m, need);
+  if (host !== undefined) return host;
+  const free = hostRoom(m).map((r) => `${r.host} ${r.freeMb} MB`);
+  refuse(
+    loaded,
+    ["plans", options.plan],
+    `no host has ${need} MB free for plan "${options.plan}" (free: ${free.join(", ")}); add a host, raise a host's memoryMb or pick a smaller plan`,
+  );
+}
+
+function writeAtomically(file: string, text: string): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  writeFileSync(temp, text, { mode: statSync(file).mode });
+  renameSync(temp, file);
+}
+
+function report(m: Manifest, name: string, file: string, line: number): string {
+  const plan = planTenant(m, name);
+  const limits = m.plans[plan.plan]!;
+  const usage = hostRoom(m).find((r) => r.host === plan.host)!;
+  const ports = Object.entries(plan.ports).map(([svc, port]) => `${svc} → 127.0.0.1:${port}`);
+  return [
+    `Added tenant ${name} to ${file} (line ${line}).`,
+    `  app ${plan.app}  plan ${plan.plan} (${limits.memoryMb} MB, ${limits.cpus} CPU)  host ${plan.host}  slot ${plan.slot}`,
+    `  ports    ${ports.join(", ") || "(none published)"}`,
+    ...plan.dns.map(
+      (d, i) => `  ${i === 0 ? "domain " : "alias  "}  ${d.domain}  ${describeDns(d)}`,
+    ),
+    `  memory   host ${plan.host}: ${usage.allocatedMb}/${usage.budgetMb} MB allocated`,
+    `Next: pulumi preview (only ${name}'s resources should appear), then pulumi up.`,
+  ].join("\n");
+}
+
+export function registerAdd(program: Command): void {
+  program
+    .command("add")
+    .description(
+      "Onboard a customer: append a tenant to the manifest (comments kept), picking the host and the lowest free slot; refuses if the result would not validate",
+    )
+    .argument("<name>", "tenant name (a DNS label, e.g. acme)")
+    .requiredOption("--app <app>", "app under `apps`")
+    .requiredOption("--plan <plan>", "plan under `plans`")
+    .requiredOption("--domain <domain>", "main domain, e.g. acme.example.com")
+    .option("--host <host>", "host under `hosts` (default: the one with room for the plan)")
+    .option("--alias <domain>", "another domain for the same site (repeatable)", collect, [])
+    .option("--env <KEY=VALUE>", "environment for this tenant (repeatable)", collectEnv, {})
+    .option("--file <file>", "manifest", "tenants.yaml")
+    .action((name: string, options: AddOptions) => {
+      const loaded = loadManifestFile(options.file); // an invalid manifest is refused as it is
+      const m = loaded.manifest;
+      if (name in m.tenants) {
+        refuse(loaded, ["tenants", name], `tenant "${name}" already exists; pick another name`);
+      }
+      const host = chooseHost(loaded, options);
+      const slot = m.hosts[host] === undefined ? 1 : freeSlot(m, host, m.apps[options.app]);
+      if (slot === undefined) {
+        refuse(loaded, ["hosts", host], `host "${host}" has no free slot left; pick another host`);
+      }
+      const entry: Record<string, unknown> = {
+        app: options.app,
+        plan: options.plan,
+        host,
+        slot,
+        domain: options.domain,
+      };
+      if (options.alias.length > 0) entry.aliases = options.alias;
+      if (Object.keys(options.env).length > 0) entry.env = options.env;
+
+      const text = appendTenant(loaded.text, name, entry);
+      const result = parseManifest(text, options.file);
+      if (!result.ok) throw new ManifestError(result.problems); // nothing written
+      writeAtomically(options.file, text);
+      const line = result.loaded.locate(["tenants", name], "key").line;
+      process.stdout.write(`${report(result.loaded.manifest, name, options.file, line)}\n`);
+    });
+}

@@ -1,0 +1,30 @@
+// `tenantry list`: one line per tenant: where it runs, its ports and who manages its DNS.
+import type { Command } from "commander";
+import { planTenants } from "../../components/plan";
+import { dnsKind, loadManifestFile, table } from "../common";
+
+export function registerList(program: Command): void {
+  program
+    .command("list")
+    .description(
+      "List tenants: app, plan, host, slot, domains, host ports, DNS managed or external",
+    )
+    .argument("[file]", "manifest", "tenants.yaml")
+    .action((file: string) => {
+      const plans = planTenants(loadManifestFile(file).manifest);
+      const rows = plans.map((p) => [
+        p.name,
+        p.app,
+        p.plan,
+        p.host,
+        String(p.slot),
+        p.domains.join(", "),
+        Object.entries(p.ports)
+          .map(([svc, port]) => `${svc}:${port}`)
+          .join(", "),
+        p.dns.map(dnsKind).join(", "),
+      ]);
+      const header = ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS"];
+      process.stdout.write(`${table([header, ...rows])}\n`);
+    });
+}

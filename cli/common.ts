@@ -1,0 +1,55 @@
+// What the subcommands share: reading the manifest file with one-line errors, finding a tenant
+// by name, and plain-text tables.
+import { existsSync } from "node:fs";
+import { loadManifest, type LoadedManifest } from "../components/manifest/load";
+import { didYouMean } from "../components/manifest/problems";
+import type { DnsPlan } from "../components/plan";
+
+/** Loads and validates FILE; a missing file is one line naming it, not a manifest problem. */
+export function loadManifestFile(file: string): LoadedManifest {
+  if (!existsSync(file)) {
+    throw new Error(
+      `no manifest at ${file} (run in the directory that holds tenants.yaml, or pass FILE)`,
+    );
+  }
+  return loadManifest(file); // throws ManifestError listing every problem
+}
+
+/** The tenant's name, or an error naming the valid ones. */
+export function tenantNamed(loaded: LoadedManifest, name: string): string {
+  const names = Object.keys(loaded.manifest.tenants);
+  if (names.includes(name)) return name;
+  throw new Error(
+    `no tenant "${name}" in ${loaded.file}${didYouMean(name, names)}; tenants: ${names.join(", ") || "(none)"}`,
+  );
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export function dnsKind(d: DnsPlan): "managed" | "external" {
+  return d.managed ? "managed" : "external";
+}
+
+/** What happens to a domain's DNS record, in one line. */
+export function describeDns(d: DnsPlan): string {
+  return d.managed
+    ? `DNS managed: ${d.type} → ${d.content} in zone ${d.zone}`
+    : `DNS external: the customer creates ${d.type} ${d.domain} → ${d.content} at their DNS provider`;
+}
+
+/** Left-aligned columns separated by two spaces; the first row is the header. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows)
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
