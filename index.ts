@@ -9,7 +9,8 @@ import { sitesDigest, TenantHost } from "./components/host";
 import { loadManifest } from "./components/manifest/load";
 import { ManifestError } from "./components/manifest/problems";
 import { missingStackConfig } from "./components/manifest/stackConfig";
-import { configSecretKey, planTenants } from "./components/plan";
+import { configSecretKey, planTenants, type TenantPlan } from "./components/plan";
+import { withoutPromiseStacks } from "./components/promiseStacks";
 import { dnsSummary, TenantInstance, type DnsSummary } from "./components/tenantInstance";
 
 const config = new pulumi.Config("tenantry");
@@ -28,48 +29,48 @@ if (missing.length > 0) throw new ManifestError(missing);
 const sshPrivateKey = config.getSecret("sshPrivateKey");
 const sshKeyPath = config.get("sshKeyPath");
 
-const providers = {
-  command: new command.Provider("command"),
-  random: new random.Provider("random"),
-  cloudflare: plans.some((p) => p.dns.some((d) => d.managed))
-    ? new cloudflare.Provider("cloudflare", { apiToken: cloudflareToken })
-    : undefined,
-};
+/** The tenants of each host, in manifest order; every host is listed, even without tenants. */
+const plansByHost = new Map(Object.keys(manifest.hosts).map((h) => [h, [] as TenantPlan[]]));
+for (const plan of plans) plansByHost.get(plan.host)!.push(plan);
 
-const hosts = new Map<string, TenantHost>();
-for (const [hostName, host] of Object.entries(manifest.hosts)) {
-  const onHost = plans.filter((p) => p.host === hostName);
-  hosts.set(
-    hostName,
-    new TenantHost(hostName, {
-      host,
+withoutPromiseStacks(() => {
+  const providers = {
+    command: new command.Provider("command"),
+    random: new random.Provider("random"),
+    cloudflare: plans.some((p) => p.dns.some((d) => d.managed))
+      ? new cloudflare.Provider("cloudflare", { apiToken: cloudflareToken })
+      : undefined,
+  };
+  const privateKey = sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey);
+
+  for (const [hostName, onHost] of plansByHost) {
+    const host = new TenantHost(hostName, {
+      host: manifest.hosts[hostName]!,
       images: onHost.flatMap((p) => p.services.map((s) => s.image)),
-      privateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
+      privateKey,
       sshKeyPath,
       commandProvider: providers.command,
-    }),
-  );
-}
-
-const instances = plans.map(
-  (plan) =>
-    new TenantInstance(plan.name, {
-      plan,
-      host: hosts.get(plan.host)!,
-      configSecrets: Object.fromEntries(
-        plan.secretEnv.map((key) => [key, config.requireSecret(configSecretKey(plan.name, key))]),
-      ),
-      providers,
-    }),
-);
-
-for (const [hostName, host] of hosts) {
-  const onHost = plans.filter((p) => p.host === hostName);
-  host.addReload(
-    instances.filter((i, n) => plans[n]!.host === hostName),
-    sitesDigest(onHost.map((p) => ({ tenant: p.name, config: p.site.config }))),
-  );
-}
+    });
+    const instances = onHost.map(
+      (plan) =>
+        new TenantInstance(plan.name, {
+          plan,
+          host,
+          configSecrets: Object.fromEntries(
+            plan.secretEnv.map((key) => [
+              key,
+              config.requireSecret(configSecretKey(plan.name, key)),
+            ]),
+          ),
+          providers,
+        }),
+    );
+    host.addReload(
+      instances,
+      sitesDigest(onHost.map((p) => ({ tenant: p.name, config: p.site.config }))),
+    );
+  }
+});
 
 /** Per tenant: where it answers and what DNS it needs. No secret values. */
 export const tenants: Record<

@@ -23,6 +23,8 @@ export interface RecordedResource {
   readonly deleteBeforeReplace: boolean;
   readonly protect: boolean;
   readonly additionalSecretOutputs: readonly string[];
+  /** Where the program constructed it (`file:///...:line`), as Pulumi shows it; "" if none. */
+  readonly sourcePosition: string;
 }
 
 /** The parts of a RegisterResourceRequest the runner reads (generated protobuf accessors). */
@@ -38,6 +40,7 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getProtect(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  getSourceposition(): { getUri(): string; getLine(): number } | undefined;
 }
 type Callback = (err: unknown, response?: { getUrn(): string }) => void;
 
@@ -161,6 +164,11 @@ function setOfflineConfig(tenantsFile: string, options: OfflineOptions): void {
   pulumi.runtime.setAllConfig(config, secretKeys);
 }
 
+function sourcePosition(req: RegisterRequest): string {
+  const pos = req.getSourceposition();
+  return pos === undefined ? "" : `${pos.getUri()}:${pos.getLine()}`;
+}
+
 /**
  * Wraps the mock monitor so every registration is recorded with its options (parent,
  * provider, retainOnDelete...), which the mocks' `newResource` does not see.
@@ -187,6 +195,7 @@ function recordRegistrations(): RecordedResource[] {
           deleteBeforeReplace: req.getDeletebeforereplace(),
           protect: req.getProtect(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          sourcePosition: sourcePosition(req),
         });
       }
       callback(err, response);

@@ -89,6 +89,21 @@ describe("onboarding a tenant", () => {
     for (const [urn, print] of before) expect(after.get(urn), urn).toBe(print);
   });
 
+  it("reports where each resource is defined, though index.ts builds with short stacks", () => {
+    // components/promiseStacks.ts lowers Error.stackTraceLimit while resources are built; the
+    // source position Pulumi shows for each resource must not suffer. (A child process: vitest's
+    // own transform changes stack frames in-process.)
+    const components = path.resolve(__dirname, "../../components");
+    const custom = base.run!.resources.filter(
+      (r) => r.custom && !r.type.startsWith("pulumi:providers:"),
+    );
+    expect(custom.length).toBeGreaterThan(0);
+    for (const r of custom) {
+      const file = r.sourcePosition.replace(/^file:\/\//, "").replace(/:\d+$/, "");
+      expect(path.dirname(file), `${r.type} ${r.name}: "${r.sourcePosition}"`).toBe(components);
+    }
+  });
+
   it("adds only the new tenant's resources and changes on the host only the reload trigger", () => {
     const beforeUrns = new Set(base.run!.resources.map((r) => r.urn));
     const added = top.run!.resources.filter((r) => !beforeUrns.has(r.urn));
