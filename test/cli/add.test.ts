@@ -1,0 +1,244 @@
+// `tenantry add` run as a user runs it: the entry lands in tenants.yaml with every existing byte
+// kept, in the lowest free slot, on the right host; refusals leave the file byte-identical.
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import type { Manifest } from "../../components/manifest/schema";
+import {
+  EXAMPLE,
+  expectedPorts,
+  filesIn,
+  isManaged,
+  lowestFreeSlot,
+  manifestOf,
+  positionOf,
+  problemLines,
+  read,
+  splitInsertion,
+  tenantry,
+  useScratch,
+  withoutTenant,
+  withSecondHost,
+} from "./run";
+
+const scratch = useScratch();
+const example = manifestOf(EXAMPLE);
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function allocatedMb(m: Manifest, host: string): number {
+  return Object.values(m.tenants)
+    .filter((t) => t.host === host)
+    .reduce((sum, t) => sum + m.plans[t.plan]!.memoryMb, 0);
+}
+
+function budgetMb(m: Manifest, host: string): number {
+  return m.hosts[host]!.memoryMb - m.hosts[host]!.reserveMb;
+}
+
+function freeMb(m: Manifest, host: string): number {
+  return budgetMb(m, host) - allocatedMb(m, host);
+}
+
+/** The `ports` line of add's report, computed from the manifest the tenant now is in. */
+function portsLine(m: Manifest, tenant: string): string {
+  return `ports    ${expectedPorts(m, tenant)
+    .map(([svc, port]) => `${svc} → 127.0.0.1:${port}`)
+    .join(", ")}`;
+}
+
+/** Checks `after` is `before` plus one inserted block and returns that block, parsed. */
+function addedEntry(before: string, after: string): unknown {
+  const { kept, inserted, line } = splitInsertion(before, after);
+  expect(kept).toEqual(before.split("\n"));
+  expect(line).toBeGreaterThan(positionOf(before, "\ntenants:\n", "tenants:").line);
+  return parse(inserted.join("\n"));
+}
+
+describe.concurrent("tenantry add", () => {
+  it("appends the tenant with every existing byte kept, reports it and the next step, and the file validates", async () => {
+    const dir = scratch("add", { "tenants.yaml": EXAMPLE });
+    const slot = lowestFreeSlot(example, "vps1");
+    const result = await tenantry(
+      dir,
+      ...["add", "acme", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
+      ...["--alias", "www.acme-shop.co"],
+      ...["--env", "COMPANY_NAME=Acme", "--env", "GREETING=Hello = world", "--env", "VERSION=1.10"],
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+
+    const after = read(dir);
+    expect(addedEntry(EXAMPLE, after)).toEqual({
+      acme: {
+        app: "mcoder",
+        plan: "small",
+        host: "vps1",
+        slot,
+        domain: "acme.example.com",
+        aliases: ["www.acme-shop.co"],
+        // VERSION stays the text 1.10, not the number 1.1
+        env: { COMPANY_NAME: "Acme", GREETING: "Hello = world", VERSION: "1.10" },
+      },
+    });
+    expect(filesIn(dir)).toEqual(["tenants.yaml"]); // no temp file left behind
+
+    const m = manifestOf(after);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe(
+      `Added tenant acme to tenants.yaml (line ${positionOf(after, "\n  acme:", "acme:").line}).`,
+    );
+    expect(result.stdout).toContain(`host vps1  slot ${slot}`);
+    expect(result.stdout).toContain(portsLine(m, "acme"));
+    expect(isManaged(m, "acme.example.com")).toBe(true);
+    expect(result.stdout).toMatch(/ acme\.example\.com {2}DNS managed: /);
+    expect(isManaged(m, "www.acme-shop.co")).toBe(false);
+    expect(result.stdout).toMatch(/ www\.acme-shop\.co {2}DNS external: /);
+    expect(lines[lines.length - 1]).toMatch(/^Next: pulumi preview\b/);
+
+    const check = await tenantry(dir, "validate");
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^tenants\.yaml: valid, 4 tenants on 1 host, /);
+  });
+
+  it("takes the lowest free slot: the gap left by a removed tenant", async () => {
+    const before = withoutTenant(EXAMPLE, "company2");
+    const m = manifestOf(before);
+    const gap = example.tenants.company2!.slot;
+    expect(lowestFreeSlot(m, "vps1")).toBe(gap); // the gap is the lowest free slot
+    expect(Math.max(...Object.values(m.tenants).map((t) => t.slot))).toBeGreaterThan(gap);
+    const dir = scratch("gap", { "tenants.yaml": before });
+    const result = await tenantry(
+      dir,
+      ...["add", "acme", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
+    );
+    expect(result.code).toBe(0);
+    const after = read(dir);
+    expect(addedEntry(before, after)).toMatchObject({ acme: { host: "vps1", slot: gap } });
+    expect(result.stdout).toContain(`slot ${gap}`);
+    expect(result.stdout).toContain(portsLine(manifestOf(after), "acme"));
+  });
+
+  const taken = positionOf(EXAMPLE, "\n  company2:", "company2:");
+  const memory = positionOf(EXAMPLE, "\n  vps1:", "memoryMb: ", "2048");
+  const team = example.plans.team!.memoryMb; // more than vps1 has free
+  it.each([
+    {
+      refusal: "an unknown app, with did-you-mean",
+      args: ["acme", "--app", "mcodr", "--plan", "small", "--domain", "acme.example.com"],
+      problem: 'tenants.acme.app: unknown app "mcodr" (did you mean "mcoder"?)',
+    },
+    {
+      refusal: "an unknown plan, with did-you-mean",
+      args: ["acme", "--app", "mcoder", "--plan", "smal", "--domain", "acme.example.com"],
+      problem: 'tenants.acme.plan: unknown plan "smal" (did you mean "small"?)',
+    },
+    {
+      refusal: "an existing tenant name",
+      args: ["company2", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
+      at: taken,
+      problem: 'tenants.company2: tenant "company2" already exists',
+    },
+    {
+      refusal: "a domain that is not a domain name",
+      args: ["acme", "--app", "mcoder", "--plan", "small", "--domain", "x.example.com;rm"],
+      problem: "tenants.acme.domain: must be a domain name",
+      shows: '(got "x.example.com;rm")',
+    },
+    {
+      refusal: "a domain another tenant serves",
+      args: ["acme", "--app", "mcoder", "--plan", "small", "--domain", "company2.example.com"],
+      problem:
+        'tenants.acme.domain: domain company2.example.com is already served by tenant "company2"',
+    },
+    {
+      refusal: "a host over capacity",
+      args: ["acme", "--app", "frontbase", "--plan", "team", "--domain", "acme.example.com"],
+      at: memory,
+      problem: `hosts.vps1.memoryMb: over capacity: tenants need ${allocatedMb(example, "vps1") + team} MB but host "vps1" has ${budgetMb(example, "vps1")} MB`,
+    },
+  ])(
+    "refuses $refusal: exit 1, file byte-identical",
+    async ({ refusal, args, at, problem, shows }) => {
+      const dir = scratch(refusal.replace(/\W+/g, "-"), { "tenants.yaml": EXAMPLE });
+      const result = await tenantry(dir, "add", ...args);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      const where = at === undefined ? "\\d+:\\d+" : `${at.line}:${at.col}`;
+      expect(problemLines(result.stderr)).toEqual({
+        problems: [
+          expect.stringMatching(
+            new RegExp(`^tenants\\.yaml:${where} ${escape(problem)}.*${escape(shows ?? "")}`),
+          ),
+        ],
+        summary: "1 problem; nothing was changed.",
+      });
+      expect(read(dir)).toBe(EXAMPLE);
+      expect(filesIn(dir)).toEqual(["tenants.yaml"]);
+    },
+  );
+
+  it.each([
+    {
+      mistake: "without --app",
+      args: ["acme", "--plan", "small", "--domain", "acme.example.com"],
+      message: "required option '--app <app>' not specified",
+    },
+    {
+      mistake: "with --env not KEY=VALUE",
+      args: ["acme", "--app", "mcoder", "--plan", "small", "--domain", "a.example.com"],
+      env: "COMPANY_NAME",
+      message: 'expected KEY=VALUE, got "COMPANY_NAME"',
+    },
+  ])(
+    "is a usage error $mistake: exit 2, file untouched",
+    async ({ mistake, args, env, message }) => {
+      const dir = scratch(mistake.replace(/\W+/g, "-"), { "tenants.yaml": EXAMPLE });
+      const extra = env === undefined ? [] : ["--env", "A=1", "--env", env];
+      const result = await tenantry(dir, "add", ...args, ...extra);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(message);
+      expect(read(dir)).toBe(EXAMPLE);
+    },
+  );
+
+  describe("with two hosts", () => {
+    const twoHosts = withSecondHost(EXAMPLE);
+    const m = manifestOf(twoHosts);
+
+    it("--host puts the tenant on that host even when another has more room", async () => {
+      expect(freeMb(m, "vps2")).toBeGreaterThan(freeMb(m, "vps1"));
+      const dir = scratch("host-given", { "tenants.yaml": twoHosts });
+      const result = await tenantry(
+        dir,
+        ...["add", "acme", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
+        ...["--host", "vps1"],
+      );
+      expect(result.code).toBe(0);
+      const after = read(dir);
+      const slot = lowestFreeSlot(m, "vps1");
+      expect(addedEntry(twoHosts, after)).toMatchObject({ acme: { host: "vps1", slot } });
+      expect(result.stdout).toContain(`host vps1  slot ${slot}`);
+      expect(result.stdout).toContain(portsLine(manifestOf(after), "acme"));
+    });
+
+    it("without --host picks the host that has room for the plan", async () => {
+      expect(freeMb(m, "vps1")).toBeLessThan(m.plans.team!.memoryMb);
+      expect(freeMb(m, "vps2")).toBeGreaterThanOrEqual(m.plans.team!.memoryMb);
+      const dir = scratch("host-picked", { "tenants.yaml": twoHosts });
+      const result = await tenantry(
+        dir,
+        ...["add", "shop", "--app", "frontbase", "--plan", "team", "--domain", "shop.example.com"],
+      );
+      expect(result.code).toBe(0);
+      const after = read(dir);
+      const slot = lowestFreeSlot(m, "vps2");
+      expect(addedEntry(twoHosts, after)).toMatchObject({ shop: { host: "vps2", slot } });
+      expect(result.stdout).toContain(`host vps2  slot ${slot}`);
+      // portBase 20000, and frontbase's routed services are its 1st and 3rd
+      expect(result.stdout).toContain(portsLine(manifestOf(after), "shop"));
+    });
+  });
+});
