@@ -5,6 +5,14 @@ import { loadManifest, type LoadedManifest } from "../components/manifest/load";
 import { didYouMean } from "../components/manifest/problems";
 import type { DnsPlan } from "../components/plan";
 
+/** A change the CLI refused, file untouched: one line per problem (exit 1). */
+export class RefusedChange extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "RefusedChange";
+  }
+}
+
 /** Loads and validates FILE; a missing file is one line naming it, not a manifest problem. */
 export function loadManifestFile(file: string): LoadedManifest {
   if (!existsSync(file)) {

@@ -9,6 +9,7 @@ import { registerPlan } from "./commands/plan";
 import { registerRender } from "./commands/render";
 import { registerSchema } from "./commands/schema";
 import { registerValidate } from "./commands/validate";
+import { RefusedChange } from "./common";
 
 const program = new Command("tenantry")
   .description("Run one isolated instance per customer: check and explain tenants.yaml offline.")
@@ -31,9 +32,11 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
     return;
   }
-  if (err instanceof ManifestError) {
+  if (err instanceof ManifestError || err instanceof RefusedChange) {
+    const lines =
+      err instanceof ManifestError ? err.problems.map(formatProblem) : [...err.problems];
     process.stderr.write(
-      `${err.problems.map(formatProblem).join("\n")}\n${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}; nothing was changed.\n`,
+      `${lines.join("\n")}\n${lines.length} problem${lines.length === 1 ? "" : "s"}; nothing was changed.\n`,
     );
     process.exitCode = 1;
     return;

@@ -6,11 +6,16 @@ import * as path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { parseManifest } from "../../components/manifest/load";
 import { freeSlot, hostRoom, pickHost } from "../../components/manifest/placement";
-import { ManifestError } from "../../components/manifest/problems";
+import {
+  formatPath,
+  formatProblem,
+  ManifestError,
+  type PathSegment,
+} from "../../components/manifest/problems";
 import type { Manifest } from "../../components/manifest/schema";
 import { planTenant } from "../../components/plan";
 import { appendTenant } from "../appendTenant";
-import { describeDns, loadManifestFile } from "../common";
+import { describeDns, loadManifestFile, RefusedChange } from "../common";
 
 interface AddOptions {
   readonly app: string;
@@ -54,6 +59,44 @@ function chooseHost(loaded: ReturnType<typeof loadManifestFile>, options: AddOpt
     ["plans", options.plan],
     `no host has ${need} MB free for plan "${options.plan}" (free: ${free.join(", ")}); add a host, raise a host's memoryMb or pick a smaller plan`,
   );
+}
+
+/** The lines `after` has in place of nothing in `before`: one inserted block. */
+export function insertedLines(before: string, after: string): { end: number; count: number } {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  let first = 0;
+  while (first < a.length && a[first] === b[first]) first++;
+  const count = b.length - a.length;
+  return { end: first + 1 + count, count };
+}
+
+/** The command-line words behind a key of the new entry, e.g. `--app mcodr`. */
+function optionFor(
+  path: readonly PathSegment[],
+  name: string,
+  options: AddOptions,
+  entry: Readonly<Record<string, unknown>>,
+): string {
+  const [, , key, item] = path;
+  switch (key) {
+    case "app":
+    case "plan":
+    case "domain":
+      return `--${key} ${options[key]}`;
+    case "host":
+      return options.host === undefined
+        ? `host ${String(entry.host)} (picked)`
+        : `--host ${options.host}`;
+    case "slot":
+      return `slot ${String(entry.slot)} (picked)`;
+    case "aliases":
+      return `--alias ${typeof item === "number" ? (options.alias[item] ?? "") : options.alias.join(",")}`;
+    case "env":
+      return item === undefined ? "--env" : `--env ${String(item)}=...`;
+    default:
+      return `tenant ${name}`;
+  }
 }
 
 function writeAtomically(file: string, text: string): void {
@@ -116,7 +159,18 @@ export function registerAdd(program: Command): void {
 
       const text = appendTenant(loaded.text, name, entry);
       const result = parseManifest(text, options.file);
-      if (!result.ok) throw new ManifestError(result.problems); // nothing written
+      if (!result.ok) {
+        // Nothing is written. Problems in the new entry name the option that put them there;
+        // the others keep the line they have in the file as it is.
+        const shift = insertedLines(loaded.text, text);
+        throw new RefusedChange(
+          result.problems.map((p) =>
+            p.path[0] === "tenants" && p.path[1] === name
+              ? `${optionFor(p.path, name, options, entry)} (${formatPath(p.path)}): ${p.message}`
+              : formatProblem({ ...p, line: p.line >= shift.end ? p.line - shift.count : p.line }),
+          ),
+        );
+      }
       writeAtomically(options.file, text);
       const line = result.loaded.locate(["tenants", name], "key").line;
       process.stdout.write(`${report(result.loaded.manifest, name, options.file, line)}\n`);

@@ -2,9 +2,9 @@
 // per host and per tenant, the resources it would create, the ports and the domains.
 import * as path from "node:path";
 import type { Command } from "commander";
-import { loadManifest } from "../../components/manifest/load";
 import { hostUsage } from "../../components/manifest/rules";
 import { planTenants, type TenantPlan } from "../../components/plan";
+import { loadManifestFile } from "../common";
 import { runOffline, type RecordedResource } from "../offline";
 
 /** `docker:index/container:Container` → `docker.Container`, providers → `docker.Provider`. */
@@ -82,12 +82,18 @@ export function registerPlan(program: Command): void {
     )
     .argument("[file]", "manifest", "tenants.yaml")
     .action(async (file: string) => {
-      const tenantsFile = path.resolve(file);
-      const manifest = loadManifest(tenantsFile).manifest; // fails with every problem listed
-      const { resources } = await runOffline({ tenantsFile });
+      const manifest = loadManifestFile(file).manifest; // fails with every problem listed
+      const { resources } = await runOffline({ tenantsFile: path.resolve(file) });
       const plans = planTenants(manifest);
+      // Providers not under a host: command, random and (with managed zones) cloudflare.
+      const stackWide = resources.filter(
+        (r) => r.type.startsWith("pulumi:providers:") && !r.parent.includes("::tenantry:index:"),
+      );
       const out: string[] = [
         `tenantry plan: ${file}, evaluated offline under mocks. Nothing was deployed; secrets are placeholders.`,
+        "",
+        `stack      ${stackWide.length} providers shared by every host`,
+        ...stackWide.sort(byKind).map((r) => `    ${shortType(r.type).padEnd(24)} ${r.name}`),
         "",
       ];
       for (const usage of hostUsage(manifest)) {
