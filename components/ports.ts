@@ -12,6 +12,23 @@ export const RESERVED_HOST_PORTS: ReadonlyMap<number, string> = new Map([
   [443, "nginx"],
 ]);
 
+/**
+ * Host ports no tenant may take on this host: the usual ones, the host's own SSH port and every
+ * port nginx listens on there.
+ */
+export function reservedHostPorts(host: Pick<Host, "port" | "nginx">): Map<number, string> {
+  const reserved = new Map(RESERVED_HOST_PORTS);
+  reserved.set(host.port, "SSH");
+  const listened = new Set<number>();
+  for (const listen of host.nginx.listen) {
+    const port = Number(/([0-9]+)$/.exec(listen)?.[1]);
+    if (!Number.isInteger(port) || listened.has(port)) continue; // "80" and "[::]:80"
+    listened.add(port);
+    reserved.set(port, `nginx (nginx.listen "${listen}")`);
+  }
+  return reserved;
+}
+
 /** The planned host port of the service at `index` in the app, for the tenant in `slot`. */
 export function plannedPort(portBase: number, slot: number, index: number): number {
   return portBase + slot * PORT_STRIDE + index;

@@ -16,6 +16,7 @@ import {
 } from "yaml";
 import type { z } from "zod";
 import {
+  closest,
   didYouMean,
   ManifestError,
   sortProblems,
@@ -23,8 +24,8 @@ import {
   type PathSegment,
   type Problem,
 } from "./problems";
-import { checkRules, type KnownNames, type TenantReferences } from "./rules";
-import { DNS_LABEL, manifestSchema, type Manifest } from "./schema";
+import { checkRules, type KnownNames } from "./rules";
+import { manifestSchema, type Manifest, type Tenant } from "./schema";
 
 export interface Position {
   readonly line: number;
@@ -69,10 +70,16 @@ export function loadManifest(file: string): LoadedManifest {
 /** Validates manifest text; `file` only labels the positions. */
 export function parseManifest(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge: `<<: *base` as Docker Compose files use it.
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const locator = new Locator(doc, lineCounter);
 
-  const syntax = syntaxProblems(doc, lineCounter, file);
+  const syntax = syntaxProblems(doc, text, lineCounter, file);
   const duplicates = doc.errors
     .filter((e) => e.code === "DUPLICATE_KEY")
     .map((e): LocatedProblem => {
@@ -97,9 +104,12 @@ export function parseManifest(text: string, file: string): ParseResult {
     return { ok: false, problems: [{ file, line: 1, col: 1, path: [], message }] };
   }
   const parsed = manifestSchema.safeParse(data, { reportInput: true });
-  const found: Problem[] = parsed.success ? [] : parsed.error.issues.flatMap((i) => fromIssue(i));
+  const found: Problem[] = parsed.success ? [] : fromIssues(parsed.error.issues);
   const partial = parsed.success ? parsed.data : validEntries(data);
-  found.push(...checkRules(partial, knownNames(data)), ...lossyEnvValues(doc, partial));
+  found.push(
+    ...checkRules(partial, knownNames(data, parsed.success ? parsed.data : undefined)),
+    ...lossyEnvValues(doc, partial),
+  );
 
   for (const p of found) problems.push({ ...p, file, ...locator.position(p.path, p.at) });
   if (problems.length > 0 || !parsed.success) {
@@ -127,12 +137,39 @@ const SYNTAX_HINTS: Partial<Record<ErrorCode, string>> = {
   MULTIPLE_DOCS: 'one manifest per file: remove the "---" line',
 };
 
+/** Our words where the parser's would send the user to the parser's API. */
+const SYNTAX_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  MULTIPLE_DOCS: "a second YAML document starts here",
+};
+
+/**
+ * A key indented deeper than the key above it reads, to the parser, as a mapping nested in that
+ * key's value (BLOCK_AS_IMPLICIT_KEY at the value). Returns where the deeper line starts.
+ */
+function overIndentedLine(text: string, lines: LineCounter, offset: number): Position | undefined {
+  const { line } = lines.linePos(offset);
+  const all = text.split("\n");
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const current = all[line - 1];
+  const next = all.slice(line).findIndex((l) => l.trim() !== "" && !l.trim().startsWith("#"));
+  const nextLine = next === -1 ? undefined : all[line + next];
+  if (current === undefined || nextLine === undefined) return undefined;
+  if (indent(nextLine) <= indent(current) || !/^\s*[^\s:#]+:(\s|$)/.test(nextLine))
+    return undefined;
+  return { line: line + next + 1, col: indent(nextLine) + 1 };
+}
+
 /**
  * YAML syntax errors, one per mistake: an unclosed quote or bracket is reported where it
  * opens (the parser notices only at the end), and the errors that follow from one mistake on
  * the lines it spans are dropped.
  */
-function syntaxProblems(doc: Document, lines: LineCounter, file: string): LocatedProblem[] {
+function syntaxProblems(
+  doc: Document,
+  text: string,
+  lines: LineCounter,
+  file: string,
+): LocatedProblem[] {
   const opened: Array<{ start: number; end: number }> = [];
   visit(doc, {
     Node(_key, node) {
@@ -154,17 +191,22 @@ function syntaxProblems(doc: Document, lines: LineCounter, file: string): Locate
       const opener = opened.filter((o) => o.end === start).sort((a, b) => b.start - a.start)[0];
       if (opener) start = opener.start;
     }
-    const { line, col } = lines.linePos(start);
-    const followOn = line <= lastLine;
+    const overIndented =
+      error.code === "BLOCK_AS_IMPLICIT_KEY" ? overIndentedLine(text, lines, start) : undefined;
+    const { line, col } = overIndented ?? lines.linePos(start);
+    const followOn = lines.linePos(start).line <= lastLine;
     lastLine = Math.max(lastLine, line, lines.linePos(end).line);
     if (followOn) continue;
     const hint = error.code === "BAD_INDENT" && unclosed ? undefined : SYNTAX_HINTS[error.code];
+    const what = overIndented
+      ? "this line is indented more than the key above it"
+      : (SYNTAX_MESSAGES[error.code] ?? error.message.split("\n")[0]);
     problems.push({
       file,
       line,
       col,
       path: [],
-      message: `YAML syntax error: ${error.message.split("\n")[0]}${hint ? ` (${hint})` : ""}`,
+      message: `YAML syntax error: ${what}${overIndented ? ` (${SYNTAX_HINTS.BAD_INDENT})` : hint ? ` (${hint})` : ""}`,
     });
   }
   return problems;
@@ -187,11 +229,14 @@ function lossyEnvValues(doc: Document, m: Manifest): Problem[] {
     if (!isMap(env)) continue;
     for (const pair of env.items) {
       const value = pair.value;
-      if (!isScalar(pair.key) || !isScalar(value) || typeof value.value === "string") continue;
-      if (value.source === undefined || String(value.value) === value.source) continue;
+      if (!isScalar(pair.key) || !isScalar(value)) continue;
+      // Strings keep their text; null (no value) is reported by the schema.
+      const read = value.value;
+      if (typeof read !== "number" && typeof read !== "boolean") continue;
+      if (value.source === undefined || String(read) === value.source) continue;
       problems.push({
         path: [...envPath, String(pair.key.value)],
-        message: `YAML reads ${value.source} as ${String(value.value)}, so the container would get "${String(value.value)}"; quote it to keep the text: "${value.source}"`,
+        message: `YAML reads ${value.source} as ${String(read)}, so the container would get "${String(read)}"; quote it to keep the text: "${value.source}"`,
       });
     }
   }
@@ -199,6 +244,31 @@ function lossyEnvValues(doc: Document, m: Manifest): Problem[] {
 }
 
 type Issue = z.core.$ZodIssue;
+
+/**
+ * Problems for all issues. A required key that is missing because it is misspelt is reported
+ * once, as the unknown key with its "did you mean".
+ */
+function fromIssues(issues: readonly Issue[]): Problem[] {
+  const misspelt = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    for (const key of issue.keys) {
+      const meant = closest(key, keysAt(issue.path as PathSegment[]));
+      if (meant !== undefined) misspelt.add(JSON.stringify([...issue.path, meant]));
+    }
+  }
+  return issues
+    .filter(
+      (i) =>
+        !(
+          i.code === "invalid_type" &&
+          i.input === undefined &&
+          misspelt.has(JSON.stringify(i.path))
+        ),
+    )
+    .flatMap((i) => fromIssue(i));
+}
 
 /** Turns one zod issue into problems a person can act on. */
 function fromIssue(issue: Issue): Problem[] {
@@ -220,7 +290,11 @@ function fromIssue(issue: Issue): Problem[] {
       if (issue.input === undefined) {
         const what = describeAt(path);
         const key = String(path[path.length - 1] ?? "");
-        return [{ path, message: `required key "${key}" is missing${what ? `: ${what}` : ""}` }];
+        // The schema's own wording of what is valid, where it has one (not zod's default).
+        const valid = issue.message.startsWith("Invalid input") ? "" : ` (${issue.message})`;
+        return [
+          { path, message: `required key "${key}" is missing${what ? `: ${what}` : ""}${valid}` },
+        ];
       }
       return [{ path, message: withInput(rewordType(issue.message, issue.expected), issue.input) }];
     }
@@ -247,7 +321,8 @@ function rewordType(message: string, expected: string): string {
 }
 
 function withInput(message: string, input: unknown): string {
-  if (input === undefined || input === null) return message;
+  if (input === undefined) return message;
+  if (input === null) return `${message} (got no value: YAML reads an empty value and ~ as null)`;
   const shown =
     typeof input === "string"
       ? JSON.stringify(input)
@@ -315,25 +390,30 @@ function describeAt(path: readonly PathSegment[]): string | undefined {
 /**
  * Names present in the file, valid or not, so a reference to an invalid entry is not "unknown".
  * A section that is missing or not a map is already reported; its references are not checked.
+ * Tenants: those of the valid manifest, or, when it is invalid, each tenant field by field.
  */
-function knownNames(data: unknown): KnownNames {
+function knownNames(data: unknown, valid: Manifest | undefined): KnownNames {
   const keys = (section: string) => {
     const value = isObject(data) ? data[section] : undefined;
     return isObject(value) ? new Set(Object.keys(value)) : undefined;
   };
-  const references = new Map<string, TenantReferences>();
-  const tenants = isObject(data) ? data.tenants : undefined;
-  for (const [name, entry] of Object.entries(isObject(tenants) ? tenants : {})) {
+  const tenantShape = (
+    manifestSchema.shape.tenants._zod.def as unknown as { valueType: z.ZodObject }
+  ).valueType.shape as Record<string, z.ZodType>;
+  const names = { hosts: keys("hosts"), apps: keys("apps"), plans: keys("plans") };
+  if (valid !== undefined) return { ...names, tenants: new Map(Object.entries(valid.tenants)) };
+  const tenants = new Map<string, Partial<Tenant>>();
+  const raw = isObject(data) ? data.tenants : undefined;
+  for (const [name, entry] of Object.entries(isObject(raw) ? raw : {})) {
     if (!isObject(entry)) continue;
-    const written: TenantReferences = {};
-    for (const key of ["app", "plan", "host"] as const) {
-      const value = entry[key];
-      // A malformed name is reported by the schema; reporting it as unknown too would be noise.
-      if (typeof value === "string" && DNS_LABEL.test(value)) written[key] = value;
+    const fields: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(tenantShape)) {
+      const field = schema.safeParse(entry[key]);
+      if (field.success && field.data !== undefined) fields[key] = field.data;
     }
-    references.set(name, written);
+    tenants.set(name, fields);
   }
-  return { hosts: keys("hosts"), apps: keys("apps"), plans: keys("plans"), references };
+  return { ...names, tenants };
 }
 
 /**

@@ -1,6 +1,6 @@
 // Where a new tenant fits: the lowest free slot on a host and the host with room for a plan.
 // Pure, and built on the same port planning and memory accounting the rules check.
-import { maxSlot, RESERVED_HOST_PORTS, tenantPorts } from "../ports";
+import { maxSlot, reservedHostPorts, tenantPorts } from "../ports";
 import { hostUsage, type HostUsage } from "./rules";
 import type { App, Manifest } from "./schema";
 
@@ -24,10 +24,11 @@ export function freeSlot(
       return tenantApp ? Object.values(tenantPorts(t, tenantApp, host)) : [];
     }),
   );
+  const reserved = reservedHostPorts(host);
   for (let slot = 1; slot <= maxSlot(host.portBase); slot++) {
     if (taken.has(slot)) continue;
     const ports = app ? Object.values(tenantPorts({ slot, ports: fixedPorts }, app, host)) : [];
-    if (ports.every((p) => !used.has(p) && !RESERVED_HOST_PORTS.has(p))) return slot;
+    if (ports.every((p) => !used.has(p) && !reserved.has(p))) return slot;
   }
   return undefined;
 }

@@ -66,6 +66,12 @@ export function editDistance(a: string, b: string): number {
 
 /** ` (did you mean "port"?)` when a candidate is close enough, else "". */
 export function didYouMean(word: string, candidates: readonly string[]): string {
+  const best = closest(word, candidates);
+  return best === undefined ? "" : ` (did you mean "${best}"?)`;
+}
+
+/** The candidate a misspelling most likely meant, if one is close enough. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
@@ -77,7 +83,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   const limit = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= limit ? ` (did you mean "${best}"?)` : "";
+  return bestDistance <= limit ? best : undefined;
 }
 
 /** `"a", "b" or "c"` for messages that list what is valid. */

@@ -2,9 +2,16 @@
 // port clashes, per-app consistency and host capacity. Pure: manifest in, problems out.
 import { dockerObjectNames } from "../names";
 import { normalizeRoute } from "../nginx";
-import { maxSlot, PORT_STRIDE, RESERVED_HOST_PORTS, routedServices, tenantPorts } from "../ports";
+import {
+  maxSlot,
+  PORT_STRIDE,
+  RESERVED_HOST_PORTS,
+  reservedHostPorts,
+  routedServices,
+  tenantPorts,
+} from "../ports";
 import { didYouMean, listChoices, type Problem } from "./problems";
-import type { App, Manifest } from "./schema";
+import type { App, Manifest, Tenant } from "./schema";
 
 /**
  * Names that exist in the file, even where their entries are invalid (avoids double reports);
@@ -15,13 +22,12 @@ export interface KnownNames {
   readonly apps: ReadonlySet<string> | undefined;
   readonly plans: ReadonlySet<string> | undefined;
   /**
-   * Each tenant's app, plan and host as written (well-formed names only), also for tenants
-   * whose entry is invalid elsewhere: a bad domain must not hide an unknown plan.
+   * Every tenant as written, field by field: the fields that are valid on their own, also for
+   * tenants whose entry is invalid elsewhere, so a bad domain hides neither an unknown plan nor
+   * a slot clash. The rules across tenants read these.
    */
-  readonly references: ReadonlyMap<string, TenantReferences>;
+  readonly tenants: ReadonlyMap<string, Partial<Tenant>>;
 }
-
-export type TenantReferences = Partial<Record<"app" | "plan" | "host", string>>;
 
 /** Memory a service gets out of its tenant's plan: the plan split by weight, in whole MB. */
 export function serviceMemoryMb(app: App, service: string, planMemoryMb: number): number {
@@ -44,9 +50,9 @@ export function checkRules(m: Manifest, known: KnownNames): Problem[] {
     ...checkApps(m),
     ...checkReferences(m, known),
     ...checkTenantEnv(m),
-    ...checkDomains(m),
+    ...checkDomains(known.tenants),
     ...checkObjectNames(m),
-    ...checkSlotsAndPorts(m),
+    ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
   ];
 }
@@ -142,7 +148,7 @@ function checkReferences(m: Manifest, known: KnownNames): Problem[] {
     ["plan", "plans", known.plans],
     ["host", "hosts", known.hosts],
   ] as const;
-  for (const [tenantName, written] of known.references) {
+  for (const [tenantName, written] of known.tenants) {
     for (const [key, section, names] of refs) {
       const value = written[key];
       if (value !== undefined && names !== undefined && !names.has(value)) {
@@ -222,13 +228,15 @@ function checkTenantEnv(m: Manifest): Problem[] {
   return problems;
 }
 
-function checkDomains(m: Manifest): Problem[] {
+function checkDomains(tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] {
   const problems: Problem[] = [];
   const owners = new Map<string, string>();
-  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+  for (const [tenantName, tenant] of tenants) {
     const domains: Array<[string, (string | number)[]]> = [
-      [tenant.domain, ["tenants", tenantName, "domain"]],
-      ...tenant.aliases.map((d, i): [string, (string | number)[]] => [
+      ...(tenant.domain === undefined
+        ? []
+        : [[tenant.domain, ["tenants", tenantName, "domain"]] as [string, (string | number)[]]]),
+      ...(tenant.aliases ?? []).map((d, i): [string, (string | number)[]] => [
         d,
         ["tenants", tenantName, "aliases", i],
       ]),
@@ -274,13 +282,15 @@ function checkObjectNames(m: Manifest): Problem[] {
   return problems;
 }
 
-function checkSlotsAndPorts(m: Manifest): Problem[] {
+function checkSlotsAndPorts(m: Manifest, tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] {
   const problems: Problem[] = [];
   const slots = new Map<string, string>(); // `${host}/${slot}` → tenant
   const ports = new Map<string, PortUse>(); // `${host}/${port}`
-  for (const [tenantName, tenant] of Object.entries(m.tenants)) {
+  for (const [tenantName, written] of tenants) {
+    if (written.host === undefined || written.slot === undefined) continue;
+    const tenant = { host: written.host, slot: written.slot, ports: written.ports ?? {} };
     const host = m.hosts[tenant.host];
-    const app = m.apps[tenant.app];
+    const app = written.app === undefined ? undefined : m.apps[written.app];
     if (host === undefined) continue;
     const slotKey = `${tenant.host}/${tenant.slot}`;
     const slotOwner = slots.get(slotKey);
@@ -301,12 +311,13 @@ function checkSlotsAndPorts(m: Manifest): Problem[] {
       continue;
     }
     if (app === undefined) continue;
+    const reservedPorts = reservedHostPorts(host);
     for (const use of portUses(tenantName, tenant, app, host)) {
-      const reserved = RESERVED_HOST_PORTS.get(use.port);
+      const reserved = reservedPorts.get(use.port);
       if (reserved !== undefined) {
         problems.push({
           path: use.path,
-          message: `host port ${use.port} is used by ${reserved}; pick a port from 1024 to 65535`,
+          message: `host port ${use.port} of service "${use.service}" is used by ${reserved} on host "${tenant.host}"; ${use.fixed ? "pick another fixed port" : "change the slot"}`,
         });
         continue;
       }
@@ -339,7 +350,7 @@ interface PortUse {
 
 function portUses(
   tenantName: string,
-  tenant: Manifest["tenants"][string],
+  tenant: Pick<Tenant, "slot" | "ports">,
   app: App,
   host: Manifest["hosts"][string],
 ): PortUse[] {
@@ -381,7 +392,12 @@ function checkCapacity(m: Manifest): Problem[] {
   const problems: Problem[] = [];
   for (const usage of hostUsage(m)) {
     const host = m.hosts[usage.host]!;
-    if (usage.allocatedMb > usage.budgetMb) {
+    if (usage.budgetMb <= 0) {
+      problems.push({
+        path: ["hosts", usage.host, "memoryMb"],
+        message: `${host.memoryMb} MB leaves nothing for tenants after the ${host.reserveMb} MB reserve (reserveMb); raise memoryMb above reserveMb or lower reserveMb`,
+      });
+    } else if (usage.allocatedMb > usage.budgetMb) {
       problems.push({
         path: ["hosts", usage.host, "memoryMb"],
         message:

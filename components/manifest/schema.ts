@@ -10,9 +10,9 @@ const DNS_LABEL_HINT =
 
 /** A fully qualified domain name in lowercase, no wildcard: served by nginx and put in DNS. */
 export const HOSTNAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+  /^(?=.{1,253}$)(?!.*\.[0-9]+$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const HOSTNAME_HINT =
-  'a lowercase domain name such as "acme.example.com": letters, digits, "-" and dots; no wildcard, spaces or quotes';
+  'a lowercase domain name such as "acme.example.com": letters, digits, "-" and dots; no wildcard, spaces, quotes or IP address';
 
 /** A single-label or dotted host name, for SSH addresses (`vps1`, `vps1.internal`). */
 const HOST_ADDRESS =
@@ -26,21 +26,33 @@ const ENV_KEY_HINT =
 export const IMAGE_REF =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
-const ABS_PATH = /^\/(?:[A-Za-z0-9._-]+\/?)*$/;
-const ROUTE = /^\/(?:[A-Za-z0-9._~-]+\/)*(?:[A-Za-z0-9._~-]+)?$/;
-const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+/** No "." or ".." segment: a path must mean what it says (nginx.dir is written as root). */
+const NO_DOT_SEGMENT = String.raw`(?!.*(?:^|\/)\.{1,2}(?:\/|$))`;
+const ABS_PATH = new RegExp(`^${NO_DOT_SEGMENT}\\/(?:[A-Za-z0-9._-]+\\/?)*$`);
+const ROUTE = new RegExp(`^${NO_DOT_SEGMENT}\\/(?:[A-Za-z0-9._~-]+\\/)*(?:[A-Za-z0-9._~-]+)?$`);
+const URL_PATH = new RegExp(`^${NO_DOT_SEGMENT}\\/[A-Za-z0-9._~/-]*$`);
 export const HOST_KEY =
   /^(?:ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) AAAA[A-Za-z0-9+/]+={0,3}$/;
 
+/**
+ * A string in a given format. Its one message serves both a wrong format and a wrong type
+ * (an empty value, a number), so either way the user reads what would be valid.
+ */
+const pattern = (format: RegExp, message: string) =>
+  z.string({ error: message }).regex(format, { error: message });
+
 const label = (what: string) =>
-  z.string().regex(DNS_LABEL, { error: `${what} must be a DNS label (${DNS_LABEL_HINT})` });
-const hostname = z.string().regex(HOSTNAME, { error: `must be a domain name (${HOSTNAME_HINT})` });
-const envKey = z
-  .string()
-  .regex(ENV_KEY, { error: `must be an environment variable name (${ENV_KEY_HINT})` });
+  pattern(DNS_LABEL, `${what} must be a DNS label (${DNS_LABEL_HINT})`);
+const hostname = pattern(HOSTNAME, `must be a domain name (${HOSTNAME_HINT})`);
+const envKey = pattern(ENV_KEY, `must be an environment variable name (${ENV_KEY_HINT})`);
+const hostPath = pattern(
+  ABS_PATH,
+  `must be an absolute path of letters, digits, '.', '_', '-' and '/', without "." or ".." segments`,
+);
 const envValue = z
   .union([z.string(), z.number(), z.boolean()], {
-    error: "must be a string, number or boolean (lists and maps are not environment values)",
+    error:
+      'must be a string, number or boolean (lists and maps are not environment values; "" is an empty value)',
   })
   .transform((v) => String(v))
   .refine((v) => !/[\n\r\0]/.test(v), {
@@ -54,27 +66,15 @@ const port = z
 
 const nginxSchema = z
   .strictObject({
-    dir: z
-      .string()
-      .regex(ABS_PATH, {
-        error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
-      })
+    dir: hostPath
       .default("/etc/nginx/tenantry")
       .describe("Directory tenantry owns on the host: sites/, lock and state files."),
-    include: z
-      .string()
-      .regex(ABS_PATH, {
-        error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
-      })
+    include: hostPath
       .default("/etc/nginx/conf.d/tenantry.conf")
       .describe(
         "File nginx already includes in its http block; tenantry writes its include there.",
       ),
-    config: z
-      .string()
-      .regex(ABS_PATH, {
-        error: "must be an absolute path of letters, digits, '.', '_', '-' and '/'",
-      })
+    config: hostPath
       .optional()
       .describe("Main nginx config passed as `nginx -c` (default: nginx's own default)."),
     listen: z
@@ -152,16 +152,15 @@ const serviceSchema = z
       })
       .describe("Container image."),
     port: port.optional().describe("Port the service listens on inside the container."),
-    route: z
-      .string()
-      .regex(ROUTE, { error: 'must be a URL path prefix such as "/" or "/api"' })
+    route: pattern(
+      ROUTE,
+      'must be a URL path prefix such as "/" or "/api" (no "." or ".." segments)',
+    )
       .optional()
       .describe(
         "nginx serves this path prefix from the service. Without it the service is internal.",
       ),
-    health: z
-      .string()
-      .regex(URL_PATH, { error: 'must be a URL path such as "/api/health"' })
+    health: pattern(URL_PATH, 'must be a URL path such as "/api/health" (no "." or ".." segments)')
       .optional()
       .describe("HTTP path polled inside the container as the Docker health check."),
     command: z
@@ -171,19 +170,20 @@ const serviceSchema = z
     volumes: z
       .record(
         label("volume name"),
-        z
-          .string()
-          .regex(ABS_PATH, { error: "must be an absolute path inside the container, e.g. /data" }),
+        pattern(
+          ABS_PATH,
+          'must be an absolute path inside the container, e.g. /data (no "." or ".." segments)',
+        ),
       )
       .default({})
       .describe("Named volumes: name → path in the container. Kept when a tenant is removed."),
     env: envMap.default({}).describe("Environment for every tenant of this app."),
     secrets: z
       .array(
-        z.string().regex(/^[A-Z_][A-Z0-9_]*(?:=[A-Z_][A-Z0-9_]*)?$/, {
-          error:
-            'must be "NAME" or "ENV=NAME" in upper case, e.g. "SECRET_KEY" or "POSTGRES_PASSWORD=DB_PASSWORD"',
-        }),
+        pattern(
+          /^[A-Z_][A-Z0-9_]*(?:=[A-Z_][A-Z0-9_]*)?$/,
+          'must be "NAME" or "ENV=NAME" in upper case, e.g. "SECRET_KEY" or "POSTGRES_PASSWORD=DB_PASSWORD"',
+        ),
       )
       .default([])
       .describe(
@@ -276,9 +276,7 @@ export const manifestSchema = z
         zones: z
           .record(
             hostname,
-            z.string().regex(/^[0-9a-f]{32}$/, {
-              error: "must be a Cloudflare zone id: 32 lowercase hex characters",
-            }),
+            pattern(/^[0-9a-f]{32}$/, "must be a Cloudflare zone id: 32 lowercase hex characters"),
           )
           .default({})
           .describe("Cloudflare zone ids by zone name. Domains under a zone get records."),
