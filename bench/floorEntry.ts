@@ -1,13 +1,14 @@
 // The SDK floors: registrations with no logic, as many as the program makes. "plain": that many
-// bare CustomResources (BENCH_FLOOR_COUNT). "typed": the program's own resource classes, as
-// many of each as it registered (BENCH_FLOOR_TYPES, type → count), with fixed minimal inputs,
-// no parents and no dependencies.
+// bare CustomResources (BENCH_FLOOR_COUNT), with the SDK's defaults. "typed": the program's own
+// resource classes, as many of each as it registered (BENCH_FLOOR_TYPES, type → count), with
+// fixed minimal inputs, no parents and no dependencies, built as index.ts builds.
 import "./startClock";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { withoutPromiseStacks } from "../components/promiseStacks";
 
 const component = (type: string) => (name: string) => new pulumi.ComponentResource(type, name);
 
@@ -32,11 +33,14 @@ const TYPED: Record<string, (name: string) => pulumi.Resource> = {
 };
 
 const types = JSON.parse(process.env.BENCH_FLOOR_TYPES ?? "{}") as Record<string, number>;
-for (const [type, count] of Object.entries(types)) {
-  const make = TYPED[type];
-  if (make === undefined) throw new Error(`typed floor: no constructor for ${type}`);
-  for (let i = 0; i < count; i++) make(`typed-${i}`);
-}
+// Built as index.ts builds, so program and typed floor pay the SDK the same way.
+withoutPromiseStacks(() => {
+  for (const [type, count] of Object.entries(types)) {
+    const make = TYPED[type];
+    if (make === undefined) throw new Error(`typed floor: no constructor for ${type}`);
+    for (let i = 0; i < count; i++) make(`typed-${i}`);
+  }
+});
 
 /** A bare custom resource (the SDK's CustomResource class is abstract). */
 class Plain extends pulumi.CustomResource {

@@ -55,18 +55,12 @@ function evaluationSection(r: BenchResults): string[] {
   const largest = r.sizes.at(-1)!;
   const reps = [...new Set(r.sizes.map((s) => `${s.program.runsMs.length} at ${int(s.tenants)}`))];
   const once = r.sizes.filter((s) => s.program.runsMs.length === 1);
-  const untyped = r.sizes.filter((s) => s.typedFloor === undefined).map((s) => int(s.tenants));
   return [
     `1. Evaluation under mocks, wall ms (median of runs: ${reps.join(", ")}; each run listed in brackets)`,
     ...once.map(
       (s) =>
         `   one run at ${int(s.tenants)} tenants: one evaluation there takes ${int(s.program.medianMs / 1000)} s (--reps N for more)`,
     ),
-    ...(untyped.length > 0
-      ? [
-          `   no typed floor at ${untyped.join(", ")} tenants: it costs about as much as the program (--typed-all)`,
-        ]
-      : []),
     ...table(
       [
         "tenants",
@@ -217,7 +211,8 @@ export function renderReport(r: BenchResults): string {
       ...evaluationSection(r),
       "   plain floor: as many bare pulumi.CustomResource registrations as the program made, under the same",
       "   mocks and recorder. typed floor: the program's own resource classes in the same numbers, minimal",
-      "   inputs, no parents (measured once per size; shows what the SDK costs for these resource types).",
+      "   inputs, no parents, built as the program builds (Error.stackTraceLimit at 0, components/",
+      "   promiseStacks.ts); measured once per size: what the SDK costs for these resource types.",
       "",
       ...perTenantSection(r),
       "",

@@ -3,8 +3,8 @@
 // measured in the same run; then compares evaluations to count resources per tenant, the blast
 // radius of onboarding and what one tenant's change runs over SSH. Progress on stderr, the
 // table on stdout, the same figures in bench/results/latest.json.
-// Options: --sizes 10,100,1000  --reps N (default 3, 1 at 1,000+)  --typed-all (typed floor at
-// every size)  --profile (CPU profile of the largest evaluation, summarised).
+// Options: --sizes 10,100,1000  --reps N (default 3, 1 at 1,000+)  --profile (CPU profile of
+// the largest evaluation, summarised).
 import { execFile } from "node:child_process";
 import {
   mkdirSync,
@@ -130,7 +130,6 @@ async function pool<T>(tasks: ReadonlyArray<() => Promise<T>>, limit: number): P
 interface Options {
   readonly sizes: readonly number[];
   readonly reps?: number;
-  readonly typedAll: boolean;
   readonly profile: boolean;
 }
 
@@ -139,7 +138,6 @@ function options(): Options {
     options: {
       sizes: { type: "string", default: "10,100,1000" },
       reps: { type: "string" },
-      "typed-all": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
     },
   });
@@ -149,7 +147,6 @@ function options(): Options {
   return {
     sizes,
     reps: values.reps === undefined ? undefined : Number(values.reps),
-    typedAll: values["typed-all"],
     profile: values.profile,
   };
 }
@@ -179,8 +176,8 @@ async function measureSize(n: number, opts: Options, dir: string): Promise<Measu
     }
     log(`${n} tenants: floor run ${rep + 1}/${reps} (${program[0]!.resources} plain resources)`);
     floor.push(await runChild(["floor", String(program[0]!.resources)]));
-    // The typed floor costs about as much as the program: once per size, at 1,000 only on request.
-    if (rep === 0 && (n < 1000 || opts.typedAll)) {
+    // Once per size: it costs about as much as the program.
+    if (rep === 0) {
       log(`${n} tenants: typed floor run`);
       typed.push(await runChild(["typed", typeCounts]));
     }
