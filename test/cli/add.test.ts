@@ -18,14 +18,11 @@ import {
   useScratch,
   withoutTenant,
   withSecondHost,
+  escapeRegExp as escape,
 } from "./run";
 
 const scratch = useScratch();
 const example = manifestOf(EXAMPLE);
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 function allocatedMb(m: Manifest, host: string): number {
   return Object.values(m.tenants)

@@ -192,3 +192,8 @@ export function brokenExample(): string {
     return text.replace(from, to);
   }, EXAMPLE);
 }
+
+/** `text` as a regular expression that matches it literally. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

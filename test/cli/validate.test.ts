@@ -13,14 +13,11 @@ import {
   PULUMI_YAML,
   tenantry,
   useScratch,
+  escapeRegExp as escape,
 } from "./run";
 
 const scratch = useScratch();
 const example = manifestOf(EXAMPLE);
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** `tenants.yaml:LINE:COL path: ` for the place `steps` lead to in the example. */
 function at(text: string, path: string, ...steps: string[]): string {
