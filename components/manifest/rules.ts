@@ -232,15 +232,10 @@ function checkDomains(tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] 
   const problems: Problem[] = [];
   const owners = new Map<string, string>();
   for (const [tenantName, tenant] of tenants) {
-    const domains: Array<[string, (string | number)[]]> = [
-      ...(tenant.domain === undefined
-        ? []
-        : [[tenant.domain, ["tenants", tenantName, "domain"]] as [string, (string | number)[]]]),
-      ...(tenant.aliases ?? []).map((d, i): [string, (string | number)[]] => [
-        d,
-        ["tenants", tenantName, "aliases", i],
-      ]),
-    ];
+    const domains: Array<[string, (string | number)[]]> = [];
+    if (tenant.domain !== undefined)
+      domains.push([tenant.domain, ["tenants", tenantName, "domain"]]);
+    tenant.aliases?.forEach((d, i) => domains.push([d, ["tenants", tenantName, "aliases", i]]));
     for (const [domain, path] of domains) {
       const owner = owners.get(domain);
       if (owner === undefined) {
