@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadManifest } from "../components/manifest/load";
+import type { Manifest } from "../components/manifest/schema";
 import { configSecretKey } from "../components/plan";
 
 /** One resource the program registered, with the inputs and options it passed. */
@@ -97,6 +98,8 @@ export interface OfflineOptions {
   readonly config?: Record<string, string>;
   /** Fill every secretEnv key and the Cloudflare token with placeholders (default true). */
   readonly fillSecrets?: boolean;
+  /** The manifest at `tenantsFile`, when the caller has loaded it already (not parsed again). */
+  readonly manifest?: Manifest;
   /** The program module to import (default ../index). */
   readonly program?: string;
 }
@@ -151,7 +154,7 @@ function setOfflineConfig(tenantsFile: string, options: OfflineOptions): void {
     config["tenantry:sshPrivateKey"] = OFFLINE_SECRET;
     config["cloudflare:apiToken"] = OFFLINE_SECRET;
     secretKeys.push("tenantry:sshPrivateKey", "cloudflare:apiToken");
-    const manifest = loadManifest(tenantsFile).manifest;
+    const manifest = options.manifest ?? loadManifest(tenantsFile).manifest;
     for (const [tenant, entry] of Object.entries(manifest.tenants)) {
       for (const key of entry.secretEnv) {
         const full = `tenantry:${configSecretKey(tenant, key)}`;

@@ -34,6 +34,11 @@ function byKind(a: RecordedResource, b: RecordedResource): number {
   return rank(a.type) - rank(b.type) || a.name.localeCompare(b.name);
 }
 
+/** One listed resource: its short type, then its name. */
+function resourceLine(r: RecordedResource): string {
+  return `    ${shortType(r.type).padEnd(24)} ${r.name}`;
+}
+
 /** Resources whose parent chain leads to `urn` (the component itself included), sorted by kind. */
 export function subtree(resources: readonly RecordedResource[], urn: string): RecordedResource[] {
   const inTree = new Set([urn]);
@@ -70,7 +75,7 @@ function describeTenant(
     lines.push(`  secrets    ${[...generated, ...fromConfig].join(", ")}`);
   }
   lines.push(`  resources  ${resources.length}`);
-  for (const r of resources) lines.push(`    ${shortType(r.type).padEnd(24)} ${r.name}`);
+  lines.push(...resources.map(resourceLine));
   return lines;
 }
 
@@ -83,7 +88,7 @@ export function registerPlan(program: Command): void {
     .argument("[file]", "manifest", "tenants.yaml")
     .action(async (file: string) => {
       const manifest = loadManifestFile(file).manifest; // fails with every problem listed
-      const { resources } = await runOffline({ tenantsFile: path.resolve(file) });
+      const { resources } = await runOffline({ tenantsFile: path.resolve(file), manifest });
       const plans = planTenants(manifest);
       // Providers not under a host: command, random and (with managed zones) cloudflare.
       const stackWide = resources.filter(
@@ -93,7 +98,7 @@ export function registerPlan(program: Command): void {
         `tenantry plan: ${file}, evaluated offline under mocks. Nothing was deployed; secrets are placeholders.`,
         "",
         `stack      ${stackWide.length} providers shared by every host`,
-        ...stackWide.sort(byKind).map((r) => `    ${shortType(r.type).padEnd(24)} ${r.name}`),
+        ...stackWide.sort(byKind).map(resourceLine),
         "",
       ];
       for (const usage of hostUsage(manifest)) {
@@ -105,7 +110,7 @@ export function registerPlan(program: Command): void {
         out.push(
           `host ${usage.host}  ${host.user}@${host.address}:${host.port}  memory ${usage.allocatedMb}/${usage.budgetMb} MB allocated (${host.reserveMb} MB reserved)`,
           `  shared     ${shared.length} resources`,
-          ...shared.map((r) => `    ${shortType(r.type).padEnd(24)} ${r.name}`),
+          ...shared.map(resourceLine),
           "",
         );
       }
