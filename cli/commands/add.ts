@@ -62,7 +62,7 @@ function chooseHost(loaded: ReturnType<typeof loadManifestFile>, options: AddOpt
 }
 
 /** The lines `after` has in place of nothing in `before`: one inserted block. */
-export function insertedLines(before: string, after: string): { end: number; count: number } {
+function insertedLines(before: string, after: string): { end: number; count: number } {
   const a = before.split("\n");
   const b = after.split("\n");
   let first = 0;
