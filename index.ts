@@ -5,13 +5,16 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { sitesDigest, TenantHost } from "./components/host";
-import { loadManifest } from "./components/manifest/load";
-import { ManifestError } from "./components/manifest/problems";
-import { missingStackConfig } from "./components/manifest/stackConfig";
-import { configSecretKey, planTenants, type TenantPlan } from "./components/plan";
-import { withoutPromiseStacks } from "./components/promiseStacks";
-import { dnsSummary, TenantInstance, type DnsSummary } from "./components/tenantInstance";
+import { TenantHost } from "./components/host";
+import { loadManifest } from "./manifest/load";
+import { ManifestError } from "./manifest/problems";
+import { missingStackConfig } from "./manifest/stackConfig";
+import { configSecretKey } from "./core/names";
+import { dnsSummary, type DnsSummary } from "./plan/dns";
+import { planTenants, type TenantPlan } from "./plan/tenant";
+import { sitesDigest } from "./remote/nginx";
+import { withoutPromiseStacks } from "./runtime/promiseStacks";
+import { TenantInstance } from "./components/tenantInstance";
 
 const config = new pulumi.Config("tenantry");
 const tenantsFile = config.get("tenantsFile") ?? "tenants.yaml";
@@ -65,10 +68,7 @@ withoutPromiseStacks(() => {
           providers,
         }),
     );
-    host.addReload(
-      instances,
-      sitesDigest(onHost.map((p) => ({ tenant: p.name, config: p.site.config }))),
-    );
+    host.addReload(instances, sitesDigest(onHost.map((p) => p.site)));
   }
 });
 

@@ -8,7 +8,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { withoutPromiseStacks } from "../components/promiseStacks";
+import { withoutPromiseStacks } from "../runtime/promiseStacks";
 
 const component = (type: string) => (name: string) => new pulumi.ComponentResource(type, name);
 

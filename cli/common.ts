@@ -1,9 +1,9 @@
 // What the subcommands share: reading the manifest file with one-line errors, finding a tenant
 // by name, and plain-text tables.
 import { existsSync } from "node:fs";
-import { loadManifest, type LoadedManifest } from "../components/manifest/load";
-import { didYouMean } from "../components/manifest/problems";
-import type { DnsPlan } from "../components/plan";
+import { loadManifest, type LoadedManifest } from "../manifest/load";
+import { didYouMean } from "../manifest/problems";
+import type { DnsPlan } from "../plan/dns";
 
 /** A change the CLI refused, file untouched: one line per problem (exit 1). */
 export class RefusedChange extends Error {

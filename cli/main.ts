@@ -1,7 +1,7 @@
 // The `tenantry` command: offline tools around tenants.yaml. Each subcommand lives in
 // cli/commands/ and reuses the pure modules the Pulumi program uses.
 import { Command, CommanderError } from "commander";
-import { ManifestError, formatProblem } from "../components/manifest/problems";
+import { ManifestError, formatProblem } from "../manifest/problems";
 import { registerAdd } from "./commands/add";
 import { registerCapacity } from "./commands/capacity";
 import { registerList } from "./commands/list";

@@ -3,9 +3,9 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadManifest } from "../components/manifest/load";
-import type { Manifest } from "../components/manifest/schema";
-import { configSecretKey } from "../components/plan";
+import { loadManifest } from "../manifest/load";
+import type { Manifest } from "../manifest/schema";
+import { configSecretKey } from "../core/names";
 
 /** One resource the program registered, with the inputs and options it passed. */
 export interface RecordedResource {

@@ -1,12 +1,17 @@
 // Per-host resources shared by the tenants on it: the Docker provider over SSH, the bootstrap
 // step every tenant depends on, one RemoteImage per image, and the one nginx reload per apply.
-import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerHost, dockerSshOpts, hostConnection, type HostConnection } from "./connection";
-import type { Host } from "./manifest/schema";
-import { renderHostInclude } from "./nginx";
+import {
+  dockerHost,
+  dockerSshOpts,
+  hostConnection,
+  type HostConnection,
+} from "../remote/connection";
+import { imageSlug } from "../core/names";
+import type { Host } from "../manifest/schema";
+import { renderHostInclude } from "../remote/nginx";
 import {
   asRoot,
   hostBootstrapScript,
@@ -14,7 +19,7 @@ import {
   hostReloadScript,
   sitesDir,
   type HostLayout,
-} from "./scripts";
+} from "../remote/scripts";
 
 export interface TenantHostArgs {
   /** The host's manifest entry. */
@@ -26,25 +31,6 @@ export interface TenantHostArgs {
   /** Private key file for Docker's ssh client; the agent and default keys when absent. */
   readonly sshKeyPath?: string;
   readonly commandProvider: command.Provider;
-}
-
-/** Resource name part for an image: readable, and unique thanks to a short hash. */
-export function imageSlug(image: string): string {
-  const readable = image
-    .replace(/[^a-z0-9]+/gi, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, 40);
-  const hash = createHash("sha256").update(image).digest("hex").slice(0, 8);
-  return `${readable}-${hash}`;
-}
-
-/** Digest of every site on a host: the reload step runs again when it changes. */
-export function sitesDigest(sites: ReadonlyArray<{ tenant: string; config: string }>): string {
-  const hash = createHash("sha256");
-  for (const site of [...sites].sort((a, b) => a.tenant.localeCompare(b.tenant))) {
-    hash.update(`${site.tenant}\0${site.config}\0`);
-  }
-  return hash.digest("hex");
 }
 
 export class TenantHost extends pulumi.ComponentResource {

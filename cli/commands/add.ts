@@ -4,16 +4,16 @@
 import { renameSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import { parseManifest } from "../../components/manifest/load";
-import { freeSlot, hostRoom, pickHost } from "../../components/manifest/placement";
+import { parseManifest } from "../../manifest/load";
+import { freeSlot, hostRoom, pickHost } from "../../manifest/placement";
 import {
   formatPath,
   formatProblem,
   ManifestError,
   type PathSegment,
-} from "../../components/manifest/problems";
-import type { Manifest } from "../../components/manifest/schema";
-import { planTenant } from "../../components/plan";
+} from "../../manifest/problems";
+import type { Manifest } from "../../manifest/schema";
+import { planTenant } from "../../plan/tenant";
 import { appendTenant } from "../appendTenant";
 import { describeDns, loadManifestFile, RefusedChange } from "../common";
 

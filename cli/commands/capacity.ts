@@ -1,6 +1,6 @@
 // `tenantry capacity`: memory per host and how many more tenants of each plan fit there.
 import type { Command } from "commander";
-import { hostRoom } from "../../components/manifest/placement";
+import { hostRoom } from "../../manifest/placement";
 import { loadManifestFile, table } from "../common";
 
 export function registerCapacity(program: Command): void {

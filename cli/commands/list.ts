@@ -1,6 +1,6 @@
 // `tenantry list`: one line per tenant: where it runs, its ports and who manages its DNS.
 import type { Command } from "commander";
-import { planTenants } from "../../components/plan";
+import { planTenants } from "../../plan/tenant";
 import { dnsKind, loadManifestFile, table } from "../common";
 
 export function registerList(program: Command): void {

@@ -2,8 +2,8 @@
 // per host and per tenant, the resources it would create, the ports and the domains.
 import * as path from "node:path";
 import type { Command } from "commander";
-import { hostUsage } from "../../components/manifest/rules";
-import { planTenants, type TenantPlan } from "../../components/plan";
+import { hostUsage } from "../../manifest/rules";
+import { planTenants, type TenantPlan } from "../../plan/tenant";
 import { loadManifestFile } from "../common";
 import { runOffline, type RecordedResource } from "../offline";
 

@@ -1,6 +1,7 @@
 // `tenantry render`: the nginx site file a tenant gets, exactly as the program installs it.
 import type { Command } from "commander";
-import { planTenant } from "../../components/plan";
+import { planTenant } from "../../plan/tenant";
+import { renderSite } from "../../remote/nginx";
 import { loadManifestFile, tenantNamed } from "../common";
 
 export function registerRender(program: Command): void {
@@ -11,7 +12,6 @@ export function registerRender(program: Command): void {
     .argument("[file]", "manifest", "tenants.yaml")
     .action((name: string, file: string) => {
       const loaded = loadManifestFile(file);
-      const site = planTenant(loaded.manifest, tenantNamed(loaded, name)).site;
-      process.stdout.write(site.config.endsWith("\n") ? site.config : `${site.config}\n`);
+      process.stdout.write(renderSite(planTenant(loaded.manifest, tenantNamed(loaded, name)).site));
     });
 }

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { manifestJsonSchema } from "../../components/manifest/schema";
+import { manifestJsonSchema } from "../../manifest/schema";
 
 /** Where the example manifest's modeline looks for the schema, relative to the manifest. */
 export const SCHEMA_FILE = path.join("schema", "tenants.schema.json");

@@ -4,10 +4,10 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { parseDocument } from "yaml";
-import type { LoadedManifest } from "../../components/manifest/load";
-import { ManifestError } from "../../components/manifest/problems";
-import { hostUsage } from "../../components/manifest/rules";
-import { missingStackConfig, stackFileConfig } from "../../components/manifest/stackConfig";
+import type { LoadedManifest } from "../../manifest/load";
+import { ManifestError } from "../../manifest/problems";
+import { hostUsage } from "../../manifest/rules";
+import { missingStackConfig, stackFileConfig } from "../../manifest/stackConfig";
 import { loadManifestFile, plural } from "../common";
 
 /** The namespace of the program's config keys: `name` in Pulumi.yaml, as Pulumi uses it. */

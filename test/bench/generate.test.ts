@@ -2,9 +2,9 @@
 // spread asked for, or the benchmark measures the wrong thing. No timing here.
 import { describe, expect, it } from "vitest";
 import { generateManifest, hostCount, NEW_TENANT, type ManifestChange } from "../../bench/generate";
-import { parseManifest } from "../../components/manifest/load";
-import { formatProblem } from "../../components/manifest/problems";
-import type { Manifest } from "../../components/manifest/schema";
+import { parseManifest } from "../../manifest/load";
+import { formatProblem } from "../../manifest/problems";
+import type { Manifest } from "../../manifest/schema";
 
 function parse(text: string): Manifest {
   const result = parseManifest(text, "generated.yaml");

@@ -2,7 +2,7 @@
 // kept, in the lowest free slot, on the right host; refusals leave the file byte-identical.
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../components/manifest/schema";
+import type { Manifest } from "../../manifest/schema";
 import {
   EXAMPLE,
   expectedPorts,

@@ -3,9 +3,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { serviceSecrets } from "../../components/manifest/rules";
-import type { Manifest } from "../../components/manifest/schema";
-import { planTenant } from "../../components/plan";
+import { serviceSecrets } from "../../manifest/rules";
+import type { Manifest } from "../../manifest/schema";
+import { planTenant } from "../../plan/tenant";
+import { renderSite } from "../../remote/nginx";
 import {
   brokenExample,
   EXAMPLE,
@@ -112,7 +113,7 @@ describe.concurrent("tenantry render", () => {
       const result = await tenantry(exampleDir, "render", name);
       expect(result).toEqual({
         code: 0,
-        stdout: planTenant(example, name).site.config,
+        stdout: renderSite(planTenant(example, name).site),
         stderr: "",
       });
     },

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { parseManifest } from "../../components/manifest/load";
-import type { Manifest } from "../../components/manifest/schema";
+import { parseManifest } from "../../manifest/load";
+import type { Manifest } from "../../manifest/schema";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "bin", "tenantry.cjs");

@@ -1,7 +1,7 @@
 // `tenantry validate` run as a user runs it: the summary on a valid manifest, every problem at
 // its FILE:LINE:COL on a broken one, and with --stack the secrets the stack file must hold.
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../components/manifest/schema";
+import type { Manifest } from "../../manifest/schema";
 import {
   brokenExample,
   EXAMPLE,

@@ -8,8 +8,9 @@ import {
   type OfflineRun,
   type RecordedResource,
 } from "../../cli/offline";
-import { loadManifest } from "../../components/manifest/load";
-import { planTenants, type TenantPlan } from "../../components/plan";
+import { loadManifest } from "../../manifest/load";
+import { planTenants, type TenantPlan } from "../../plan/tenant";
+import { renderSite } from "../../remote/nginx";
 import { byType, isSecret, named, reveal, T } from "./helpers";
 
 const manifestFile = path.resolve(__dirname, "../../tenants.yaml");
@@ -221,7 +222,7 @@ describe("program on the example manifest", () => {
   it("installs each tenant's nginx site over SSH with its rendered config on stdin", () => {
     for (const plan of plans) {
       const site = named(resources, T.command, `${plan.name}-site`);
-      expect(site.inputs.stdin).toBe(plan.site.config);
+      expect(site.inputs.stdin).toBe(renderSite(plan.site));
       expect(site.inputs.triggers).toEqual([`${plan.name}@vps1`]);
       expect(site.inputs.addPreviousOutputInEnv).toBe(false);
       expect(site.inputs.create).toContain("sudo -n /bin/sh -c");
@@ -238,7 +239,7 @@ describe("program on the example manifest", () => {
       const bootstrap = named(resources, T.command, "vps1-bootstrap");
       expect(site.dependencies).toContain(bootstrap.urn);
     }
-    expect(plans[0]!.site.config).toContain("proxy_pass http://127.0.0.1:8000;");
+    expect(renderSite(plans[0]!.site)).toContain("proxy_pass http://127.0.0.1:8000;");
   });
 
   it("reloads nginx once per host, after every tenant of that host", () => {

@@ -2,8 +2,9 @@
 // catch-all server, and a site rendered by nginx.ts passes nginx -t and routes by path.
 import { existsSync, readFileSync } from "node:fs";
 import { expect, it } from "vitest";
-import { renderHostInclude, renderSite, siteMarker } from "../../components/nginx";
-import { sitesDir } from "../../components/scripts";
+import { siteMarker } from "../../core/names";
+import { renderHostInclude, renderSite } from "../../remote/nginx";
+import { sitesDir } from "../../remote/scripts";
 import { bootstrapCommand, readSite } from "../support/commands";
 import { useTestHost } from "../support/fixture";
 import { describeReal } from "../support/prereq";

@@ -2,7 +2,7 @@
 // MaxStartups (10:30:100) drops connections beyond 10 unauthenticated ones; the connection's
 // dial retries get them in, and the host lock serialises the scripts on nginx.
 import { expect, it } from "vitest";
-import { DIAL_ERROR_LIMIT, PER_DIAL_TIMEOUT } from "../../components/connection";
+import { DIAL_ERROR_LIMIT, PER_DIAL_TIMEOUT } from "../../remote/connection";
 import { readSite, siteCommand } from "../support/commands";
 import { useTestHost } from "../support/fixture";
 import { describeReal } from "../support/prereq";

@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { dockerSshOpts, hostConnection } from "../../components/connection";
-import type { Host } from "../../components/manifest/schema";
+import { dockerSshOpts, hostConnection } from "../../remote/connection";
+import type { Host } from "../../manifest/schema";
 import { siteCommand } from "../support/commands";
 import { useTestHost } from "../support/fixture";
 import { describeReal } from "../support/prereq";

@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { asRoot, siteInstallScript, sitesDir } from "../../components/scripts";
+import { asRoot, siteInstallScript, sitesDir } from "../../remote/scripts";
 import { readSite, siteCommand, sitePath } from "../support/commands";
 import { useTestHost } from "../support/fixture";
 import { stubDir } from "../support/host";

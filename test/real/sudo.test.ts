@@ -4,7 +4,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { sudoersLine } from "../../components/scripts";
+import { sudoersLine } from "../../remote/scripts";
 import {
   bootstrapCommand,
   readSite,

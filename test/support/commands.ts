@@ -3,7 +3,8 @@
 // text the program would hand to the provider.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderHostInclude, renderSite, siteFileName, siteMarker } from "../../components/nginx";
+import { siteFileName, siteMarker } from "../../core/names";
+import { renderHostInclude, renderSite } from "../../remote/nginx";
 import {
   asRoot,
   hostBootstrapScript,
@@ -11,7 +12,7 @@ import {
   siteInstallScript,
   siteRemoveScript,
   sitesDir,
-} from "../../components/scripts";
+} from "../../remote/scripts";
 import type { TestHost } from "./host";
 import type { RemoteCommandArgs } from "./runner";
 

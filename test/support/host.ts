@@ -2,9 +2,9 @@
 // the manifest entry, layout and connection the program would use for it. One per test file.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hostConnection, type HostConnection } from "../../components/connection";
-import type { Host } from "../../components/manifest/schema";
-import { hostLayout, type HostLayout } from "../../components/scripts";
+import { hostConnection, type HostConnection } from "../../remote/connection";
+import type { Host } from "../../manifest/schema";
+import { hostLayout, type HostLayout } from "../../remote/scripts";
 import { TestNginx } from "./nginx";
 import { freePort, removeDir, tempDir } from "./proc";
 import { generateKey, TestSshd, type SshUser } from "./sshd";

@@ -3,7 +3,7 @@
 // one session that execs the command text (no pty, no environment) with `stdin` and captures
 // stdout, stderr and the exit status.
 import { Client, type ConnectConfig } from "ssh2";
-import type { HostConnection } from "../../components/connection";
+import type { HostConnection } from "../../remote/connection";
 import { sleep } from "./proc";
 
 /** What the program passes to `command.remote.Command` (the parts the provider runs). */

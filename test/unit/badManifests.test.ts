@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseManifest } from "../../components/manifest/load";
-import { formatPath, formatProblem, type LocatedProblem } from "../../components/manifest/problems";
+import { parseManifest } from "../../manifest/load";
+import { formatPath, formatProblem, type LocatedProblem } from "../../manifest/problems";
 
 const root = path.resolve(__dirname, "../..");
 const badDir = path.join(root, "test/fixtures/bad");

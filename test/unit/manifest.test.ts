@@ -1,7 +1,7 @@
 // Valid manifests written the ways users write them (the invalid ones: badManifests.test.ts).
 import { describe, expect, it } from "vitest";
-import { parseManifest } from "../../components/manifest/load";
-import { formatProblem } from "../../components/manifest/problems";
+import { parseManifest } from "../../manifest/load";
+import { formatProblem } from "../../manifest/problems";
 
 const BASE = `hosts:
   vps1:

@@ -1,13 +1,8 @@
 // The nginx text tenantry installs, compared whole: it is what the host runs.
 import { describe, expect, it } from "vitest";
-import {
-  markerLine,
-  normalizeRoute,
-  renderHostInclude,
-  renderSite,
-  siteFileName,
-  siteMarker,
-} from "../../components/nginx";
+import { siteFileName, siteMarker } from "../../core/names";
+import { normalizeRoute } from "../../core/routes";
+import { markerLine, renderHostInclude, renderSite } from "../../remote/nginx";
 
 /** What every location passes on to its service, after its proxy_pass line. */
 const PROXY_LINES = [

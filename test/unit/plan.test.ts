@@ -1,15 +1,13 @@
 // plan.ts: what a tenant gets, derived from the manifest alone (no Pulumi runtime).
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseManifest } from "../../components/manifest/load";
-import type { Manifest } from "../../components/manifest/schema";
-import {
-  healthCheckCommand,
-  planDns,
-  planTenant,
-  recordType,
-  zoneFor,
-} from "../../components/plan";
+import { parseManifest } from "../../manifest/load";
+import type { Manifest } from "../../manifest/schema";
+import { zoneFor } from "../../core/dns";
+import { planDns, recordType } from "../../plan/dns";
+import { planTenant } from "../../plan/tenant";
+import { healthCheckCommand } from "../../remote/health";
+import { renderSite } from "../../remote/nginx";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq9bJWL1a0JJv19axj+QvmytQ7QLQ5sNXfOEv/9Pk9i";
 
@@ -104,11 +102,13 @@ describe("planTenant", () => {
 
   it("renders one site with every domain and one location per route", () => {
     expect(acme.site.marker).toBe("acme@vps1");
-    expect(acme.site.config).toContain("server_name acme.eu.example.com app.acme.io;");
-    expect(acme.site.config).toContain(
+    expect(renderSite(acme.site)).toContain("server_name acme.eu.example.com app.acme.io;");
+    expect(renderSite(acme.site)).toContain(
       "location /api/ {\n        proxy_pass http://127.0.0.1:10010;",
     );
-    expect(acme.site.config).toContain("location / {\n        proxy_pass http://127.0.0.1:10012;");
+    expect(renderSite(acme.site)).toContain(
+      "location / {\n        proxy_pass http://127.0.0.1:10012;",
+    );
   });
 
   it("manages DNS in the most specific zone and tells the customer what to create otherwise", () => {

@@ -1,7 +1,7 @@
 // The stack trace limit is lowered only while resources are built, and never for a user who
 // debugs promise leaks with the SDK's own switch.
 import { describe, expect, it } from "vitest";
-import { withoutPromiseStacks } from "../../components/promiseStacks";
+import { withoutPromiseStacks } from "../../runtime/promiseStacks";
 
 const stackLines = () => (new Error("probe").stack ?? "").split("\n").length;
 

@@ -6,7 +6,7 @@ import Ajv from "ajv";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { SCHEMA_FILE, schemaText } from "../../cli/commands/schema";
-import { parseManifest } from "../../components/manifest/load";
+import { parseManifest } from "../../manifest/load";
 
 const root = path.resolve(__dirname, "../..");
 const exampleFile = path.join(root, "tenants.yaml");

@@ -15,8 +15,8 @@ import {
   siteRemoveScript,
   sudoersLine,
   type HostLayout,
-} from "../../components/scripts";
-import type { Shell } from "../../components/shell";
+} from "../../remote/scripts";
+import type { Shell } from "../../remote/shell";
 import { describeWith } from "../support/prereq";
 
 /** The layout of the example manifest: Debian's defaults. */

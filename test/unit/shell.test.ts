@@ -1,7 +1,7 @@
 // The quoting helper against real shells: every hostile value must come back byte for byte.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { and, or, pipe, quote, raw, script, sh } from "../../components/shell";
+import { and, or, pipe, quote, raw, script, sh } from "../../remote/shell";
 import { findTool } from "../support/prereq";
 
 const HOSTILE: ReadonlyArray<readonly [string, string]> = [

@@ -1,6 +1,6 @@
 // Where a new tenant fits: the lowest free slot on a host and the host with room for a plan.
 // Pure, and built on the same port planning and memory accounting the rules check.
-import { maxSlot, reservedHostPorts, tenantPorts } from "../ports";
+import { maxSlot, reservedHostPorts, tenantPorts } from "../core/ports";
 import { hostUsage, type HostUsage } from "./rules";
 import type { App, Manifest } from "./schema";
 

@@ -1,12 +1,11 @@
 // Pure: what each tenant gets, derived once from the validated manifest. The components only
-// turn these plans into resources; the CLI prints them.
-import { isIP } from "node:net";
-import type { Manifest } from "./manifest/schema";
-import { serviceCpus, serviceMemoryMb, serviceSecrets } from "./manifest/rules";
-import { containerName, volumeName } from "./names";
-import { renderSite, siteFileName, siteMarker } from "./nginx";
-import { tenantPorts } from "./ports";
-import { sh } from "./shell";
+// turn these plans into resources (remote/ renders their text); the CLI prints them.
+import { containerName, siteFileName, siteMarker, volumeName } from "../core/names";
+import { tenantPorts } from "../core/ports";
+import { serviceCpus, serviceMemoryMb, serviceSecrets } from "../manifest/rules";
+import type { Manifest } from "../manifest/schema";
+import { planDns, type DnsPlan } from "./dns";
+import type { SiteSpec } from "./site";
 
 export interface VolumePlan {
   readonly name: string;
@@ -25,7 +24,8 @@ export interface ServicePlan {
   readonly hostPort?: number;
   readonly route?: string;
   readonly command?: readonly string[];
-  readonly healthCheck?: readonly string[];
+  /** HTTP health check inside the container: GET http://127.0.0.1:<port><path>. */
+  readonly health?: { readonly port: number; readonly path: string };
   readonly volumes: readonly VolumePlan[];
   /** Plain environment, app env then tenant env (the tenant wins). */
   readonly env: Readonly<Record<string, string>>;
@@ -36,26 +36,6 @@ export interface ServicePlan {
   readonly memoryMb: number;
   readonly cpus: number;
 }
-
-export type DnsRecordType = "A" | "AAAA" | "CNAME";
-
-export type DnsPlan =
-  | {
-      readonly domain: string;
-      readonly managed: true;
-      readonly zone: string;
-      readonly zoneId: string;
-      readonly type: DnsRecordType;
-      readonly content: string;
-    }
-  | {
-      readonly domain: string;
-      readonly managed: false;
-      readonly type: DnsRecordType;
-      readonly content: string;
-      /** What the customer must create at their DNS provider. */
-      readonly instruction: string;
-    };
 
 export interface TenantPlan {
   readonly name: string;
@@ -72,61 +52,9 @@ export interface TenantPlan {
   readonly secrets: readonly string[];
   readonly secretEnv: readonly string[];
   readonly ports: Readonly<Record<string, number>>;
-  readonly site: { readonly marker: string; readonly fileName: string; readonly config: string };
+  /** The nginx site: what remote/nginx.ts renders and the site command installs. */
+  readonly site: SiteSpec & { readonly fileName: string };
   readonly dns: readonly DnsPlan[];
-}
-
-/** Stack config key that holds a tenant's secretEnv value. */
-export function configSecretKey(tenant: string, key: string): string {
-  return `tenant.${tenant}.${key}`;
-}
-
-/**
- * Health check run inside the container: curl, else wget, else python3, since slim images
- * rarely ship all three.
- */
-export function healthCheckCommand(port: number, path: string): string[] {
-  const url = `http://127.0.0.1:${port}${path}`;
-  const python = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)";
-  return [
-    "CMD-SHELL",
-    sh`curl -fsS -o /dev/null ${url} || wget -q -O /dev/null ${url} || python3 -c ${python} ${url} || exit 1`
-      .text,
-  ];
-}
-
-export function recordType(target: string): DnsRecordType {
-  const family = isIP(target);
-  return family === 4 ? "A" : family === 6 ? "AAAA" : "CNAME";
-}
-
-/** The zone a domain falls in (longest match), if any. */
-export function zoneFor(
-  domain: string,
-  zones: Readonly<Record<string, string>>,
-): string | undefined {
-  return Object.keys(zones)
-    .filter((zone) => domain === zone || domain.endsWith(`.${zone}`))
-    .sort((a, b) => b.length - a.length)[0];
-}
-
-export function planDns(
-  domain: string,
-  target: string,
-  zones: Readonly<Record<string, string>>,
-): DnsPlan {
-  const type = recordType(target);
-  const zone = zoneFor(domain, zones);
-  if (zone !== undefined) {
-    return { domain, managed: true, zone, zoneId: zones[zone]!, type, content: target };
-  }
-  return {
-    domain,
-    managed: false,
-    type,
-    content: target,
-    instruction: `outside every managed zone: the customer creates ${type} ${domain} → ${target} at their DNS provider`,
-  };
 }
 
 export function planTenant(m: Manifest, name: string): TenantPlan {
@@ -147,9 +75,9 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
       hostPort: ports[svcName],
       route: svc.route,
       command: svc.command,
-      healthCheck:
+      health:
         svc.health !== undefined && svc.port !== undefined
-          ? healthCheckCommand(svc.port, svc.health)
+          ? { port: svc.port, path: svc.health }
           : undefined,
       volumes: Object.entries(svc.volumes).map(([vol, path]) => ({
         name: vol,
@@ -182,18 +110,15 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
     secretEnv: tenant.secretEnv,
     ports,
     site: {
+      tenant: name,
       marker,
       fileName: siteFileName(name),
-      config: renderSite({
-        tenant: name,
-        marker,
-        domains,
-        listen: host.nginx.listen,
-        maxBodySize: app.maxBodySize,
-        routes: services
-          .filter((s) => s.route !== undefined && s.hostPort !== undefined)
-          .map((s) => ({ service: s.name, path: s.route!, port: s.hostPort! })),
-      }),
+      domains,
+      listen: host.nginx.listen,
+      maxBodySize: app.maxBodySize,
+      routes: services
+        .filter((s) => s.route !== undefined && s.hostPort !== undefined)
+        .map((s) => ({ service: s.name, path: s.route!, port: s.hostPort! })),
     },
     dns: domains.map((d) => planDns(d, target, m.dns.zones)),
   };

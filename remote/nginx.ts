@@ -1,46 +1,12 @@
 // Pure: the nginx text tenantry installs. One site file per tenant, and one include per host
 // that defines the catch-all server and pulls the sites in.
+import { createHash } from "node:crypto";
+import { normalizeRoute } from "../core/routes";
+import type { SiteSpec } from "../plan/site";
 
-/** nginx location prefix for a route: "/" stays, "/api" becomes "/api/". */
-export function normalizeRoute(route: string): string {
-  return route.endsWith("/") ? route : `${route}/`;
-}
-
-export interface SiteRoute {
-  readonly service: string;
-  /** Path prefix as written in the manifest ("/", "/api"). */
-  readonly path: string;
-  /** Host port on 127.0.0.1 the service is published on. */
-  readonly port: number;
-}
-
-export interface SiteSpec {
-  readonly tenant: string;
-  /** Identity of the resource that owns the file; see `siteMarker`. */
-  readonly marker: string;
-  /** Main domain first, then aliases. */
-  readonly domains: readonly string[];
-  readonly listen: readonly string[];
-  readonly maxBodySize: string;
-  readonly routes: readonly SiteRoute[];
-}
-
-/**
- * The owner line written into a site file. A site command deletes the file only while it still
- * carries its own marker, so a replacement (created before the old one is deleted) survives.
- * It names everything that makes Pulumi replace the command (its triggers).
- */
-export function siteMarker(tenant: string, host: string): string {
-  return `${tenant}@${host}`;
-}
-
+/** The owner line of a site file (see core/names.ts `siteMarker`). */
 export function markerLine(marker: string): string {
   return `# tenantry-site: ${marker}`;
-}
-
-/** File name of a tenant's site inside the sites directory. */
-export function siteFileName(tenant: string): string {
-  return `${tenant}.conf`;
 }
 
 const PROXY_HEADERS = [
@@ -111,4 +77,13 @@ export function renderHostInclude(spec: HostIncludeSpec): string {
     `include ${spec.sitesDir}/*.conf;`,
     "",
   ].join("\n");
+}
+
+/** Digest of every site on a host: the reload step runs again when it changes. */
+export function sitesDigest(sites: readonly SiteSpec[]): string {
+  const hash = createHash("sha256");
+  for (const site of [...sites].sort((a, b) => a.tenant.localeCompare(b.tenant))) {
+    hash.update(`${site.tenant}\0${renderSite(site)}\0`);
+  }
+  return hash.digest("hex");
 }

@@ -1,9 +1,17 @@
 // Pure: the shell that runs on a host over SSH. Every value goes through `sh` (shell.ts); the
 // scripts are idempotent, serialise on a host-side lock and never leave nginx on a config that
 // fails `nginx -t`. File contents travel on stdin, never in the command text.
-import { markerLine, siteFileName } from "./nginx";
-import type { NginxSettings } from "./manifest/schema";
+import { siteFileName } from "../core/names";
+import { markerLine } from "./nginx";
 import { raw, script, sh, type Shell } from "./shell";
+
+/** A host's nginx settings as the manifest gives them (`hosts.<name>.nginx`). */
+export interface NginxSettings {
+  readonly dir: string;
+  readonly include: string;
+  readonly config?: string | undefined;
+  readonly listen: readonly string[];
+}
 
 /** Where tenantry's files live on a host and how nginx is invoked there. */
 export interface HostLayout {

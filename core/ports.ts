@@ -1,6 +1,19 @@
 // Host port planning. A tenant's ports depend only on its own entry (host portBase, slot, the
 // app's service order and its overrides), never on other tenants or their order in the file.
-import type { App, Host, Tenant } from "./manifest/schema";
+
+/** The parts of a manifest entry port planning reads (structural: core/ sits below manifest/). */
+export interface PortHost {
+  readonly port: number;
+  readonly portBase: number;
+  readonly nginx: { readonly listen: readonly string[] };
+}
+export interface PortApp {
+  readonly services: Readonly<Record<string, { readonly route?: string | undefined }>>;
+}
+export interface PortTenant {
+  readonly slot: number;
+  readonly ports: Readonly<Record<string, number>>;
+}
 
 /** Ports reserved per slot: an app may have at most this many services. */
 export const PORT_STRIDE = 10;
@@ -16,7 +29,7 @@ export const RESERVED_HOST_PORTS: ReadonlyMap<number, string> = new Map([
  * Host ports no tenant may take on this host: the usual ones, the host's own SSH port and every
  * port nginx listens on there.
  */
-export function reservedHostPorts(host: Pick<Host, "port" | "nginx">): Map<number, string> {
+export function reservedHostPorts(host: Pick<PortHost, "port" | "nginx">): Map<number, string> {
   const reserved = new Map(RESERVED_HOST_PORTS);
   reserved.set(host.port, "SSH");
   const listened = new Set<number>();
@@ -40,7 +53,7 @@ export function maxSlot(portBase: number): number {
 }
 
 /** Services nginx routes to, in app order: only these are published on the host. */
-export function routedServices(app: App): string[] {
+export function routedServices(app: PortApp): string[] {
   return Object.entries(app.services)
     .filter(([, s]) => s.route !== undefined)
     .map(([name]) => name);
@@ -52,9 +65,9 @@ export function routedServices(app: App): string[] {
  * routed later does not move the others.
  */
 export function tenantPorts(
-  tenant: Pick<Tenant, "slot" | "ports">,
-  app: App,
-  host: Pick<Host, "portBase">,
+  tenant: PortTenant,
+  app: PortApp,
+  host: Pick<PortHost, "portBase">,
 ): Record<string, number> {
   const ports: Record<string, number> = {};
   Object.entries(app.services).forEach(([name, service], index) => {

@@ -2,7 +2,14 @@
 // command of the host, and the ssh options the Docker provider's ssh:// transport uses. Both
 // pin the manifest's host key, so a swapped host stops the apply before anything runs.
 import type * as pulumi from "@pulumi/pulumi";
-import type { Host } from "./manifest/schema";
+
+/** How a host is reached over SSH (the manifest's `hosts.<name>` entry has these fields). */
+export interface SshTarget {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKey: string;
+}
 
 /**
  * Dial attempts per remote command. `pulumi up` starts every tenant's command at once, and
@@ -30,7 +37,7 @@ export interface HostConnection {
  * The connection for a host. Without a private key the provider uses the SSH agent
  * (SSH_AUTH_SOCK). The key must already be a Pulumi secret (see index.ts).
  */
-export function hostConnection(host: Host, privateKey?: pulumi.Input<string>): HostConnection {
+export function hostConnection(host: SshTarget, privateKey?: pulumi.Input<string>): HostConnection {
   return {
     host: host.address,
     port: host.port,
@@ -43,7 +50,7 @@ export function hostConnection(host: Host, privateKey?: pulumi.Input<string>): H
 }
 
 /** The Docker daemon URL of a host: Docker's CLI helper runs `ssh ... docker system dial-stdio`. */
-export function dockerHost(host: Host): string {
+export function dockerHost(host: SshTarget): string {
   return `ssh://${host.user}@${host.address}:${host.port}`;
 }
 
@@ -62,7 +69,7 @@ export function hostKeyAlias(hostName: string): string {
  * No ControlMaster: its socket would have to live in a directory that may not exist (ssh then
  * fails outright) or in a shared /tmp, where another user could plant one.
  */
-export function dockerSshOpts(hostName: string, host: Host, keyPath?: string): string[] {
+export function dockerSshOpts(hostName: string, host: SshTarget, keyPath?: string): string[] {
   const alias = hostKeyAlias(hostName);
   // prettier-ignore
   return [

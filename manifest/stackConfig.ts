@@ -1,7 +1,8 @@
 // Checks that the stack config holds what the manifest refers to (secretEnv values, the
 // Cloudflare token), with the exact `pulumi config set` command that fixes each gap.
 import { parseDocument } from "yaml";
-import { configSecretKey, zoneFor } from "../plan";
+import { zoneFor } from "../core/dns";
+import { configSecretKey } from "../core/names";
 import type { LoadedManifest } from "./load";
 import { sortProblems, type LocatedProblem } from "./problems";
 

@@ -1,7 +1,7 @@
 // Pure: the names of a tenant's objects. Pulumi resource names and Docker object names are the
-// same, so `docker ps` on a host reads like the manifest. rules.ts rejects manifests where two
+// same, so `docker ps` on a host reads like the manifest. manifest/rules.ts rejects manifests where two
 // tenants would get the same name (tenant "acme" service "web-x" vs tenant "acme-web" service "x").
-import type { App } from "./manifest/schema";
+import { createHash } from "node:crypto";
 
 export const networkName = (tenant: string): string => `${tenant}-net`;
 export const containerName = (tenant: string, service: string): string => `${tenant}-${service}`;
@@ -20,7 +20,7 @@ export type DockerObjectKind = "container" | "volume" | "network";
 /** The Docker objects (and same-named Pulumi resources) a tenant of this app gets. */
 export function dockerObjectNames(
   tenant: string,
-  app: App,
+  app: { readonly services: Readonly<Record<string, { readonly volumes: object }>> },
 ): Array<{ kind: DockerObjectKind; name: string }> {
   const out: Array<{ kind: DockerObjectKind; name: string }> = [
     { kind: "network", name: networkName(tenant) },
@@ -32,4 +32,33 @@ export function dockerObjectNames(
     }
   }
   return out;
+}
+
+/** Stack config key that holds a tenant's secretEnv value. */
+export function configSecretKey(tenant: string, key: string): string {
+  return `tenant.${tenant}.${key}`;
+}
+
+/**
+ * The owner line's value in a site file. A site command deletes the file only while it still
+ * carries its own marker, so a replacement (created before the old one is deleted) survives.
+ * It names everything that makes Pulumi replace the command (its triggers).
+ */
+export function siteMarker(tenant: string, host: string): string {
+  return `${tenant}@${host}`;
+}
+
+/** File name of a tenant's site inside the sites directory. */
+export function siteFileName(tenant: string): string {
+  return `${tenant}.conf`;
+}
+
+/** Resource name part for an image: readable, and unique thanks to a short hash. */
+export function imageSlug(image: string): string {
+  const readable = image
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40);
+  const hash = createHash("sha256").update(image).digest("hex").slice(0, 8);
+  return `${readable}-${hash}`;
 }

@@ -1,7 +1,7 @@
 // Rules across entries, checked after the structure: references, duplicate domains, slot and
 // port clashes, per-app consistency and host capacity. Pure: manifest in, problems out.
-import { dockerObjectNames } from "../names";
-import { normalizeRoute } from "../nginx";
+import { dockerObjectNames } from "../core/names";
+import { normalizeRoute } from "../core/routes";
 import {
   maxSlot,
   PORT_STRIDE,
@@ -9,7 +9,7 @@ import {
   reservedHostPorts,
   routedServices,
   tenantPorts,
-} from "../ports";
+} from "../core/ports";
 import { didYouMean, listChoices, type Problem } from "./problems";
 import type { App, Manifest, Tenant } from "./schema";
 
