@@ -75,7 +75,9 @@ export function area(url: string, functionName: string): string {
     if (name.startsWith("@grpc/") || name === "google-protobuf") return "gRPC/protobuf";
     return `lib ${name}`;
   }
-  const own = /\/(components|core|manifest|plan|remote|runtime|cli|bench)\/(.+?)\.ts/.exec(url) ?? /\/(index)\.ts/.exec(url);
+  const own =
+    /\/(components|core|manifest|plan|remote|runtime|cli|bench)\/(.+?)\.ts/.exec(url) ??
+    /\/(index)\.ts/.exec(url);
   if (own) return own[2] === undefined ? "program index.ts" : `program ${own[1]}/${own[2]}.ts`;
   if (url.startsWith("node:") || url === "") return "node internals";
   return "other";
@@ -85,7 +87,8 @@ export function area(url: string, functionName: string): string {
 function shortUrl(url: string): string {
   const lib = url.lastIndexOf("node_modules/");
   if (lib >= 0) return url.slice(lib + "node_modules/".length);
-  const own = /\/((?:components|core|manifest|plan|remote|runtime|cli|bench|test)\/.+|index\.ts)$/.exec(url);
+  const own =
+    /\/((?:components|core|manifest|plan|remote|runtime|cli|bench|test)\/.+|index\.ts)$/.exec(url);
   return own ? own[1]! : url;
 }
 
