@@ -28,7 +28,14 @@ export interface SshdOptions {
   readonly users: readonly SshUser[];
   /** Files covered by /dev/null inside the namespace (the machine's own docker). */
   readonly hide: readonly string[];
+  /**
+   * Type of the server's one host key (default ed25519). "rsa" makes a server that, like any
+   * OpenSSH 8.8+, signs only with rsa-sha2-256/512: what a host pinned as `ssh-rsa ...` offers.
+   */
+  readonly hostKeyType?: HostKeyType;
 }
+
+export type HostKeyType = "ed25519" | "rsa";
 
 const FIRST_TEST_UID = 64_000;
 
@@ -37,7 +44,7 @@ export class TestSshd {
   private readonly files: ReturnType<typeof sshdFiles>;
 
   private constructor(private readonly options: SshdOptions) {
-    this.files = sshdFiles(options.dir);
+    this.files = sshdFiles(options.dir, options.hostKeyType ?? "ed25519");
   }
 
   static async start(options: SshdOptions): Promise<TestSshd> {
@@ -50,7 +57,7 @@ export class TestSshd {
     return sshd;
   }
 
-  /** The pinned form of the host key: "ssh-ed25519 AAAA…" without a comment. */
+  /** The pinned form of the host key: "ssh-ed25519 AAAA…" (or "ssh-rsa AAAA…") without a comment. */
   get hostKey(): string {
     return publicKey(this.files.hostKey);
   }
@@ -82,7 +89,7 @@ export class TestSshd {
     await runOk("ssh-keygen", [
       "-q",
       "-t",
-      "ed25519",
+      this.options.hostKeyType ?? "ed25519",
       "-N",
       "",
       "-C",
@@ -159,12 +166,12 @@ function publicKey(path: string): string {
   return `${type} ${blob}`;
 }
 
-function sshdFiles(dir: string) {
+function sshdFiles(dir: string, hostKeyType: HostKeyType) {
   const base = join(dir, "sshd");
   return {
     dir: base,
     config: join(base, "sshd_config"),
-    hostKey: join(base, "ssh_host_ed25519_key"),
+    hostKey: join(base, `ssh_host_${hostKeyType}_key`),
     pid: join(base, "sshd.pid"),
     log: join(base, "sshd.log"),
   };
