@@ -8,6 +8,8 @@ import { registerList } from "./commands/list";
 import { registerPlan } from "./commands/plan";
 import { registerRender } from "./commands/render";
 import { registerSchema } from "./commands/schema";
+import { registerSummarize } from "./commands/summarize";
+import { registerTargets } from "./commands/targets";
 import { registerValidate } from "./commands/validate";
 import { RefusedChange } from "./common";
 
@@ -25,6 +27,8 @@ registerCapacity(program);
 registerRender(program);
 registerSchema(program);
 registerPlan(program);
+registerSummarize(program);
+registerTargets(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
