@@ -14,7 +14,7 @@ import type { Host } from "../manifest/schema";
 import { renderHostInclude } from "../remote/nginx";
 import {
   asRoot,
-  hostBootstrapScript,
+  hostBootstrapCommand,
   hostLayout,
   hostReloadScript,
   sitesDir,
@@ -65,7 +65,7 @@ export class TenantHost extends pulumi.ComponentResource {
       `${name}-bootstrap`,
       {
         connection: this.connection,
-        create: asRoot(this.user, hostBootstrapScript(this.layout, name)),
+        create: hostBootstrapCommand(this.layout, name, this.user),
         stdin: renderHostInclude({ sitesDir: sitesDir(this.layout), listen: this.layout.listen }),
         addPreviousOutputInEnv: false,
       },

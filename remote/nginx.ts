@@ -55,10 +55,10 @@ export interface HostIncludeSpec {
 }
 
 /**
- * The per-host include. Its server answers requests whose Host header no site claims by
- * closing the connection (444): it comes before every tenant site, so a deleted or unknown
- * domain never falls through to another tenant. An explicit `default_server` elsewhere (the
- * distribution's welcome page) still takes precedence, which is safe too.
+ * The per-host include. Its server is the default server of every listen address and answers
+ * requests whose Host header no site claims by closing the connection (444), so a deleted or
+ * unknown domain never falls through to another tenant or to the distribution's welcome page
+ * (the bootstrap disables Debian's stock default site, which claims `default_server` too).
  */
 export function renderHostInclude(spec: HostIncludeSpec): string {
   return [
@@ -69,7 +69,7 @@ export function renderHostInclude(spec: HostIncludeSpec): string {
     "}",
     "",
     "server {",
-    ...spec.listen.map((l) => `    listen ${l};`),
+    ...spec.listen.map((l) => `    listen ${l} default_server;`),
     "    server_name _;",
     "    return 444;",
     "}",

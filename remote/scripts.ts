@@ -47,6 +47,7 @@ const journalCopy = (layout: HostLayout): string => `${layout.dir}/pending.prev`
 /** Tools a host must have before any tenant lands on it, with what to install. */
 const REQUIRED_TOOLS = [
   ["docker", "install docker.io, or docker-ce from Docker"],
+  ["iptables", "install iptables"],
   ["flock", "install util-linux"],
   ["cmp", "install diffutils"],
 ] as const;
@@ -55,18 +56,26 @@ const REQUIRED_TOOLS = [
  * Shared prelude: strict mode, a scratch dir removed on exit, the host lock (every tenantry
  * script on a host runs one at a time, so two tenants never see each other's half-written
  * files), helpers around `nginx -t`, and the roll-back of a file a killed run left untested.
+ * Every step that changes a file is its own command or ends in `|| fail`: `set -e` does not stop
+ * inside an AND list, and a full disk must fail the script, not report success.
  */
 function prelude(layout: HostLayout): Shell[] {
   const nginx = layout.nginx;
+  const lock = lockFile(layout);
   return [
     raw("set -eu"),
     raw("umask 022"),
-    raw('fail() { printf "tenantry: %s\\n" "$*" >&2; exit 1; }'),
+    raw("# Run before failing: a script that moved something aside puts it back here."),
+    raw("on_fail() { :; }"),
+    raw('fail() { on_fail; printf "tenantry: %s\\n" "$*" >&2; exit 1; }'),
     raw('work=$(mktemp -d) || fail "cannot create a temporary directory"'),
     raw(`trap 'rm -rf "$work"' EXIT`),
-    sh`mkdir -p ${sitesDir(layout)}`,
-    sh`exec 9>>${lockFile(layout)}`,
-    sh`flock -w 300 9 || fail ${"timed out after 300s waiting for the lock " + lockFile(layout)}`,
+    sh`mkdir -p ${sitesDir(layout)} || fail ${"cannot create " + sitesDir(layout)}`,
+    raw("# The lock belongs to root alone: a file others can open is a lock others can hold."),
+    sh`(umask 077 && : >>${lock}) || fail ${"cannot create the lock " + lock}`,
+    sh`chmod 0600 ${lock}`,
+    sh`exec 9>>${lock}`,
+    sh`flock -w 300 9 || fail ${"timed out after 300s waiting for the lock " + lock}`,
     raw(
       "# Problem lines ([warn] and worse) of nginx output $1, without the time and pid that Debian nginx puts first: they differ on every run.",
     ),
@@ -79,10 +88,28 @@ function prelude(layout: HostLayout): Shell[] {
     raw(
       'nginx_accepts() { nginx_test "$work/after" || return 1; if grep -F -x -v -f "$1" "$work/after" >"$work/new"; then return 1; fi; return 0; }',
     ),
+    raw("# Succeeds when the effective config (nginx -T) reads file $1: a file nginx never"),
+    raw("# includes passes nginx -t too, and would be installed but not live."),
+    sh`nginx_loads() { ${nginx} -T 2>/dev/null | grep -q -x -F "# configuration file $1:"; }`,
+    raw("# The pid file of the nginx master, as its config (or its build) names it."),
+    sh`run_nginx() { ${nginx} "$@"; }`,
+    raw(
+      String.raw`nginx_pidfile() { pf=$(run_nginx -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]][[:space:]]*\([^;]*\);.*/\1/p' | head -n 1); if [ -z "$pf" ]; then pf=$(run_nginx -V 2>&1 | sed -n 's/.*--pid-path=\([^ ]*\).*/\1/p'); fi; printf '%s\n' "${"$"}{pf:-/run/nginx.pid}"; }`,
+    ),
+    raw(
+      'nginx_running() { pf=$(nginx_pidfile); [ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null; }',
+    ),
+    raw(
+      'require_running() { nginx_running || fail "nginx is not running on this host (start it: systemctl start nginx), so the change could not take effect; nothing was changed"; }',
+    ),
     sh`nginx_reload() { ${nginx} -s reload >"$work/reload.out" 2>&1 || fail "nginx reload failed: $(cat "$work/reload.out")"; rm -f ${reloadFlag(layout)}; }`,
     sh`reload_pending() { if [ -f ${reloadFlag(layout)} ]; then nginx_test "$work/after" || fail "nginx -t fails; not reloading: $(cat "$work/after.out")"; nginx_reload; fi; }`,
+    raw("# Writes file $2 from file $1 by a copy beside it and a rename, failing on a full disk."),
+    raw(
+      'replace_file() { cp -p "$1" "$2.tenantry-new" || { rm -f "$2.tenantry-new"; fail "cannot write $2 (disk full?)"; }; mv -f "$2.tenantry-new" "$2" || fail "cannot move $2 into place"; }',
+    ),
     raw("# Puts back the file the journal names: its previous version, or nothing if it had none."),
-    sh`roll_back() { live=$(cat ${journal(layout)}); if [ -f ${journalCopy(layout)} ]; then cp -p ${journalCopy(layout)} "$live.tenantry-new" && mv -f "$live.tenantry-new" "$live"; restored="the previous version is back"; else rm -f "$live"; restored="removed it"; fi; rm -f ${journal(layout)} ${journalCopy(layout)}; }`,
+    sh`roll_back() { live=$(cat ${journal(layout)}); if [ -f ${journalCopy(layout)} ]; then replace_file ${journalCopy(layout)} "$live"; restored="the previous version is back"; else rm -f "$live"; restored="removed it"; fi; rm -f ${journal(layout)} ${journalCopy(layout)}; }`,
     sh`if [ -f ${journal(layout)} ]; then roll_back; printf 'tenantry: an interrupted run left %s untested; %s\\n' "$live" "$restored" >&2; fi`,
   ];
 }
@@ -101,15 +128,26 @@ function baseline(): Shell {
  * names the file while it is live but untested, so a run killed in between is rolled back by
  * the next one. Restores (or removes) and fails with nginx's words if the result is rejected,
  * including new warnings (a duplicate server_name is only a warning, and then one tenant's
- * domain silently serves another's site).
+ * domain silently serves another's site), or if nginx does not load the file at all.
  */
 function installFunction(layout: HostLayout): Shell[] {
+  const pending = journal(layout);
   return [
     raw("install_checked() {"),
-    sh`  rm -f ${journalCopy(layout)}; if [ -f "$2" ]; then cp -p "$2" ${journalCopy(layout)}; fi`,
-    sh`  printf '%s' "$2" >${journal(layout)}.new && mv -f ${journal(layout)}.new ${journal(layout)}`,
-    raw('  cp "$1" "$2.tenantry-new" && mv -f "$2.tenantry-new" "$2"'),
-    sh`  if nginx_accepts "$work/before"; then rm -f ${journal(layout)} ${journalCopy(layout)}; return 0; fi`,
+    sh`  rm -f ${journalCopy(layout)}`,
+    sh`  if [ -f "$2" ]; then cp -p "$2" ${journalCopy(layout)} || fail "cannot keep a copy of $2 (disk full?)"; fi`,
+    sh`  printf '%s' "$2" >${pending}.new || { rm -f ${pending}.new; fail "cannot write the journal (disk full?)"; }`,
+    sh`  mv -f ${pending}.new ${pending} || fail "cannot write the journal"`,
+    raw('  replace_file "$1" "$2"'),
+    sh`  if nginx_accepts "$work/before"; then`,
+    raw('    if nginx_loads "$2"; then'),
+    sh`      rm -f ${pending} ${journalCopy(layout)}; return 0`,
+    raw("    fi"),
+    raw("    roll_back"),
+    raw(
+      '    fail "nginx -t passes but nginx does not read $2 (its http block must include it); $restored"',
+    ),
+    raw("  fi"),
     raw("  roll_back"),
     raw(
       '  if [ -s "$work/new" ]; then problems=$(cat "$work/new"); else problems=$(cat "$work/after.out"); fi',
@@ -134,12 +172,12 @@ export function siteInstallScript(layout: HostLayout, tenant: string): Shell {
   return script(
     prelude(layout),
     installFunction(layout),
-    raw('cat >"$work/site"'),
+    raw('cat >"$work/site" || fail "cannot read the site config from stdin (disk full?)"'),
     sh`[ -s "$work/site" ] || fail ${`no site config for ${tenant} on stdin`}`,
     sh`if [ -f ${site} ] && cmp -s "$work/site" ${site}; then echo ${`tenantry: site ${tenant} unchanged`}; exit 0; fi`,
     baseline(),
     sh`install_checked "$work/site" ${site}`,
-    sh`: >${reloadFlag(layout)}`,
+    sh`: >${reloadFlag(layout)} || fail "cannot flag the reload (disk full?)"`,
     sh`echo ${`tenantry: site ${tenant} installed; nginx reloads once in the host reload step`}`,
   );
 }
@@ -147,7 +185,7 @@ export function siteInstallScript(layout: HostLayout, tenant: string): Shell {
 /**
  * Removes a tenant's site and reloads. Only removes a file that still carries this resource's
  * marker: a replacement writes its own marker first, and must survive the old resource's delete.
- * Succeeds when the site is already gone.
+ * Succeeds when the site is already gone; with nginx stopped it fails before moving anything.
  */
 export function siteRemoveScript(layout: HostLayout, tenant: string, marker: string): Shell {
   const site = `${sitesDir(layout)}/${siteFileName(tenant)}`;
@@ -156,11 +194,15 @@ export function siteRemoveScript(layout: HostLayout, tenant: string, marker: str
     prelude(layout),
     sh`if [ ! -f ${site} ]; then echo ${`tenantry: site ${tenant} already gone`}; exit 0; fi`,
     sh`if ! grep -q -x -F ${markerLine(marker)} ${site}; then echo ${`tenantry: ${site} now belongs to a newer deployment; left in place`}; exit 0; fi`,
+    raw("require_running"),
     raw("# Flag first: if this run dies after the move, the next reload still drops the site."),
-    sh`: >${reloadFlag(layout)}`,
+    sh`: >${reloadFlag(layout)} || fail "cannot flag the reload (disk full?)"`,
     sh`mv -f ${site} ${removed}`,
-    sh`if ! nginx_test "$work/after"; then mv -f ${removed} ${site}; fail "nginx -t fails without the site; restored it: $(cat "$work/after.out")"; fi`,
+    sh`on_fail() { mv -f ${removed} ${site}; }`,
+    sh`if ! nginx_test "$work/after"; then fail "nginx -t fails without the site; restored it: $(cat "$work/after.out")"; fi`,
     raw("nginx_reload"),
+    raw("on_fail() { :; }"),
+    sh`rm -f ${removed}`,
     sh`echo ${`tenantry: site ${tenant} removed`}`,
   );
 }
@@ -173,41 +215,172 @@ export function hostReloadScript(layout: HostLayout): Shell {
   return script(
     prelude(layout),
     sh`if [ ! -f ${reloadFlag(layout)} ]; then echo "tenantry: no site changed; nginx not reloaded"; exit 0; fi`,
+    raw("require_running"),
     raw("reload_pending"),
     raw('echo "tenantry: nginx reloaded"'),
   );
 }
 
 /**
- * Prepares a host once: checks the tools tenantry needs (naming each missing one and what to
- * install), creates its directories and installs the host include from stdin (catch-all
- * server + sites), reloading nginx if that include changed.
+ * What runs as the SSH user before anything runs as root: the tools a host needs (each missing
+ * one named with what to install) and a docker daemon this user may use. The Docker provider
+ * connects as this user (`ssh ... docker system dial-stdio`), so a check run through sudo would
+ * pass for a user outside the docker group and the apply would fail later, at the first image.
  */
-export function hostBootstrapScript(layout: HostLayout, host: string): Shell {
+export function hostPreflightScript(layout: HostLayout, host: string, user: string): Shell {
   const tools: Array<readonly [string, string]> = [
     [layout.nginx[0] ?? "nginx", "install nginx or nginx-light"],
     ...REQUIRED_TOOLS,
   ];
+  const noAccess = `tenantry: host ${host}: user ${user} may not use the docker daemon; as root run: usermod -aG docker ${user} (the Docker connection logs in as ${user}), then run pulumi up again`;
+  const noDaemon = `tenantry: host ${host}: docker is installed but its daemon does not answer (start it: systemctl enable --now docker)`;
   return script(
     raw("set -eu"),
+    raw("PATH=$PATH:/usr/sbin:/sbin"),
     raw('missing=""'),
     tools.map(
       ([tool, hint]) =>
         sh`command -v ${tool} >/dev/null 2>&1 || missing="$missing"${` ${tool} (${hint});`}`,
     ),
     sh`if [ -n "$missing" ]; then printf 'tenantry: host %s is missing:%s then run pulumi up again\\n' ${host} "$missing" >&2; exit 1; fi`,
-    sh`docker info >/dev/null 2>&1 || { printf 'tenantry: host %s: docker is installed but its daemon does not answer (start it: systemctl enable --now docker)\\n' ${host} >&2; exit 1; }`,
+    raw("# `docker info` prints its errors on stdout and exits 1 either way; `version` says why."),
+    raw("if ! out=$(docker version --format '{{.Server.Version}}' 2>&1 >/dev/null); then"),
+    sh`  case "$out" in *"permission denied"*) printf '%s (%s)\\n' ${noAccess} "$out" >&2 ;; *) printf '%s\\n' ${noDaemon} >&2 ;; esac`,
+    raw("  exit 1"),
+    raw("fi"),
+  );
+}
+
+/**
+ * A constant script (no manifest value in it), installed on the host and run by the bootstrap
+ * and by Docker's systemd unit after every start: nothing reaches a container through a Docker
+ * bridge unless it answers a connection the container opened, comes from a container, or was
+ * DNATed by a port someone published on purpose. Docker before 28 accepts any forwarded packet
+ * to a container's bridge address, so a LAN neighbour routing 172.16.0.0/12 via the host would
+ * skip nginx; DOCKER-USER is the chain Docker reserves for such rules and never flushes (its
+ * FORWARD chain jumps there first). Prints "changed" when it had to (re)write the rules.
+ */
+export const ISOLATION_CHAIN = "TENANTRY-ISOLATION";
+
+/** The rules of the isolation chain, as `iptables -S` prints them (compared on every run). */
+export const ISOLATION_RULES = [
+  `-A ${ISOLATION_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+  `-A ${ISOLATION_CHAIN} -m conntrack --ctstate DNAT -j RETURN`,
+  `-A ${ISOLATION_CHAIN} -i docker0 -j RETURN`,
+  `-A ${ISOLATION_CHAIN} -i br-+ -j RETURN`,
+  `-A ${ISOLATION_CHAIN} -o docker0 -j DROP`,
+  `-A ${ISOLATION_CHAIN} -o br-+ -j DROP`,
+] as const;
+
+/** Where the bootstrap installs the isolation script and Docker's systemd drop-in. */
+export const ISOLATION_SCRIPT = "/usr/local/lib/tenantry/docker-isolation";
+export const DOCKER_DROP_IN = "/etc/systemd/system/docker.service.d/tenantry.conf";
+
+export function isolationScript(): Shell {
+  const chain = ISOLATION_CHAIN;
+  const expected = [`-N ${chain}`, ...ISOLATION_RULES].join("\n");
+  return script(
+    raw("#!/bin/sh"),
+    raw("# Installed by the tenantry bootstrap: nginx stays the only way into a container."),
+    raw("set -eu"),
+    raw("PATH=$PATH:/usr/sbin:/sbin"),
+    raw("expected=$(cat <<EOF"),
+    raw(expected),
+    raw("EOF"),
+    raw(")"),
+    sh`if [ "$(iptables -w -S ${chain} 2>/dev/null || true)" != "$expected" ]; then`,
+    sh`  iptables -w -N ${chain} 2>/dev/null || true`,
+    sh`  iptables -w -F ${chain}`,
+    ISOLATION_RULES.map((rule) => sh`  iptables -w ${rule.split(" ")}`),
+    raw("  echo changed"),
+    raw("fi"),
+    raw("# Docker creates DOCKER-USER at start; before that, make it so the jump has a home."),
+    raw("iptables -w -N DOCKER-USER 2>/dev/null || true"),
+    sh`if ! iptables -w -C DOCKER-USER -j ${chain} 2>/dev/null; then iptables -w -I DOCKER-USER 1 -j ${chain}; echo changed; fi`,
+  );
+}
+
+/** Docker's systemd drop-in: the rule again after every start of dockerd (and so every boot). */
+export function dockerDropIn(): string {
+  return [
+    "# Installed by tenantry: re-applies the rule that keeps containers reachable only through",
+    "# nginx (iptables rules do not survive a reboot).",
+    "[Service]",
+    `ExecStartPost=${ISOLATION_SCRIPT}`,
+    "",
+  ].join("\n");
+}
+
+/** The path and md5 Debian's nginx-common records for its stock default site. */
+const STOCK_DEFAULT_SITE = "/etc/nginx/sites-enabled/default";
+
+/**
+ * Prepares a host once (as root; run after `hostPreflightScript` as the SSH user): creates
+ * tenantry's directories, makes its catch-all the default server (disabling Debian's stock
+ * default site, kept under the tenantry dir; a default site that is not the stock file is never
+ * touched), installs the host include from stdin and checks nginx loads it, installs the
+ * container isolation rule and its systemd drop-in, and starts or reloads nginx as needed.
+ */
+export function hostBootstrapScript(layout: HostLayout, host: string): Shell {
+  const disabled = `${layout.dir}/disabled-default-site`;
+  const notStock = `a default server other than the stock Debian site is enabled in ${STOCK_DEFAULT_SITE}; the tenantry catch-all must be the default server (it closes connections for unknown names): remove default_server there, or disable the site`;
+  return script(
     prelude(layout),
     installFunction(layout),
-    raw('cat >"$work/include"'),
-    sh`if [ -f ${layout.include} ] && cmp -s "$work/include" ${layout.include}; then echo ${`tenantry: host ${host} ready (unchanged)`}; exit 0; fi`,
-    sh`mkdir -p "$(dirname ${layout.include})"`,
+    raw('cat >"$work/include" || fail "cannot read the include from stdin (disk full?)"'),
+    raw("changed=0"),
+    raw("# The stock Debian default site claims default_server on :80; the catch-all must."),
+    raw("# Decided before anything changes: a default site that is not the stock file stops here."),
+    raw("disable_default=0"),
+    sh`if [ -e ${STOCK_DEFAULT_SITE} ] && grep -q default_server ${STOCK_DEFAULT_SITE}; then`,
+    raw(
+      "  stock=$(dpkg-query -W -f='${Conffiles}' nginx-common 2>/dev/null | awk '$1 == \"/etc/nginx/sites-available/default\" { print $2 }' || true)",
+    ),
+    sh`  if [ -z "$stock" ] || [ "$(md5sum <${STOCK_DEFAULT_SITE} | cut -d ' ' -f 1)" != "$stock" ]; then fail ${notStock}; fi`,
+    raw("  disable_default=1"),
+    raw("fi"),
+    raw(
+      "# Nothing but nginx reaches a container: the isolation rule, and its drop-in for reboots.",
+    ),
+    raw(
+      "# shellcheck disable=SC2016 # the text of the script, written as data, expands on the host later",
+    ),
+    sh`printf '%s' ${isolationScript().text} >"$work/isolation" || fail "cannot write the isolation script (disk full?)"`,
+    sh`mkdir -p "$(dirname ${ISOLATION_SCRIPT})" "$(dirname ${DOCKER_DROP_IN})"`,
+    sh`if ! cmp -s "$work/isolation" ${ISOLATION_SCRIPT}; then chmod 0755 "$work/isolation"; replace_file "$work/isolation" ${ISOLATION_SCRIPT}; fi`,
+    sh`printf '%s' ${dockerDropIn()} >"$work/dropin" || fail "cannot write the docker drop-in (disk full?)"`,
+    sh`if ! cmp -s "$work/dropin" ${DOCKER_DROP_IN}; then replace_file "$work/dropin" ${DOCKER_DROP_IN}; if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; fi`,
+    sh`isolation=$(${ISOLATION_SCRIPT} 2>&1) || fail "the container isolation rule failed: $isolation"`,
+    sh`if [ -n "$isolation" ]; then firewall=1; echo ${`tenantry: host ${host}: containers now reachable only through nginx (${ISOLATION_CHAIN} in DOCKER-USER)`}; else firewall=0; fi`,
+    sh`include_same=0; if [ -f ${layout.include} ] && cmp -s "$work/include" ${layout.include}; then include_same=1; fi`,
     baseline(),
-    sh`install_checked "$work/include" ${layout.include}`,
-    sh`: >${reloadFlag(layout)}`,
-    raw("nginx_reload"),
-    sh`echo ${`tenantry: host ${host} ready`}`,
+    raw('if [ "$disable_default" = 1 ]; then'),
+    sh`  mv -f ${STOCK_DEFAULT_SITE} ${disabled}`,
+    sh`  on_fail() { mv -f ${disabled} ${STOCK_DEFAULT_SITE}; }`,
+    sh`  changed=1; echo ${`tenantry: host ${host}: disabled the stock Debian default site (kept as ${disabled})`}`,
+    raw("fi"),
+    sh`mkdir -p "$(dirname ${layout.include})"`,
+    sh`if [ "$include_same" = 0 ] || [ "$changed" = 1 ]; then install_checked "$work/include" ${layout.include}; changed=1; fi`,
+    sh`nginx_loads ${layout.include} || fail ${`nginx does not read ${layout.include}; its http block must include it (the Debian nginx.conf includes /etc/nginx/conf.d/*.conf)`}`,
+    raw("on_fail() { :; }"),
+    raw("if ! nginx_running; then"),
+    sh`  if [ -d /run/systemd/system ]; then systemctl start nginx; else ${layout.nginx}; fi`,
+    sh`  rm -f ${reloadFlag(layout)}`,
+    sh`  echo ${`tenantry: host ${host}: started nginx`}`,
+    raw('elif [ "$changed" = 1 ]; then'),
+    sh`  : >${reloadFlag(layout)}`,
+    raw("  nginx_reload"),
+    raw("fi"),
+    sh`if [ "$changed" = 1 ] || [ "$firewall" = 1 ]; then echo ${`tenantry: host ${host} ready`}; else echo ${`tenantry: host ${host} ready (unchanged)`}; fi`,
   );
+}
+
+/**
+ * The bootstrap's command text: the preflight as the SSH user, then the bootstrap as root.
+ */
+export function hostBootstrapCommand(layout: HostLayout, host: string, user: string): string {
+  const preflight = sh`/bin/sh -c ${hostPreflightScript(layout, host, user).text} tenantry-preflight`;
+  return `${preflight.text} && ${asRoot(user, hostBootstrapScript(layout, host))}`;
 }
 
 /**

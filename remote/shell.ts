@@ -37,6 +37,11 @@ export function raw(code: string): Shell {
  * quoted (arrays become several quoted words); `Shell` values are spliced unchanged.
  */
 export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): Shell {
+  // An invalid escape (`\(` in a template) leaves its cooked string undefined: refuse it
+  // rather than splice "undefined" into a script. Use raw() with String.raw for such code.
+  if (strings.some((s) => s === undefined)) {
+    throw new Error(`invalid escape in shell template: ${strings.raw.join("${}")}`);
+  }
   let out = strings[0] ?? "";
   values.forEach((value, i) => {
     out += render(value) + (strings[i + 1] ?? "");

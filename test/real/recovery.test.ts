@@ -2,12 +2,10 @@
 // while an untested file is live, a reload a failed apply skipped, a file that breaks nginx -t,
 // and warnings the host already had.
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { expect, it } from "vitest";
 import { asRoot, siteInstallScript, sitesDir } from "../../remote/scripts";
-import { readSite, siteCommand, sitePath } from "../support/commands";
+import { readSite, siteCommand, siteFile, sitePath } from "../support/commands";
 import { useTestHost } from "../support/fixture";
-import { stubDir } from "../support/host";
 import { describeReal } from "../support/prereq";
 import { eventually, freePort } from "../support/proc";
 import { runRemote, runRemoteOk } from "../support/runner";
@@ -19,7 +17,7 @@ describeReal("recovery from interrupted and failed applies", [], () => {
     // Debian's nginx prefixes every warning with the time and its pid: the comparison with the
     // warnings from before the change must not see the same warning as new.
     const legacyPort = await freePort();
-    const legacy = join(t.host.dir, "conf.d", "legacy.conf");
+    const legacy = t.host.file("/etc/nginx/conf.d/legacy.conf");
     const server = `server { listen 127.0.0.1:${legacyPort}; server_name legacy.example.com; }\n`;
     writeFileSync(legacy, server + server);
     try {
@@ -51,7 +49,7 @@ describeReal("recovery from interrupted and failed applies", [], () => {
     await t.install(acme);
     await t.install(t.site("globex"));
     await t.reload();
-    writeFileSync(sitePath(t.host, "acme"), acme.config.replace("listen", "listn"));
+    writeFileSync(siteFile(t.host, "acme"), acme.config.replace("listen", "listn"));
 
     const globexChanged = t.site("globex").config + "# changed\n";
     const other = await runRemote(siteCommand(t.host, t.site("globex"), { stdin: globexChanged }));
@@ -74,25 +72,26 @@ describeReal("recovery from interrupted and failed applies", [], () => {
 
     // An nginx whose `-t` hangs while a site carries the mark: the run is killed right there,
     // after the new file went live and before nginx judged it.
-    const pids = join(t.host.dir, "interrupted.pids");
-    const wrapper = join(stubDir(t.host.dir), "nginx-interruptible");
+    // Written where the host sees it as /root/nginx-interruptible, and its pids in /root too.
+    const pids = t.host.file("/root/interrupted.pids");
+    const wrapper = "/root/nginx-interruptible";
     writeFileSync(
-      wrapper,
+      t.host.file(wrapper),
       [
         "#!/bin/sh",
         'for arg; do [ "$arg" = -t ] && testing=1; done',
         `if [ "\${testing:-}" = 1 ] && grep -qs -F '# interrupt-here' ${sitesDir(t.host.layout)}/*.conf; then`,
-        `  echo "$PPID $$" >${pids}.new && mv ${pids}.new ${pids}`,
+        '  echo "$PPID $$" >/root/interrupted.pids.new && mv /root/interrupted.pids.new /root/interrupted.pids',
         "  exec sleep 30",
         "fi",
         'exec nginx "$@"',
         "",
       ].join("\n"),
     );
-    chmodSync(wrapper, 0o755);
-    const layout = { ...t.host.layout, nginx: [wrapper, "-c", t.host.nginx.config] };
+    chmodSync(t.host.file(wrapper), 0o755);
+    const layout = { ...t.host.layout, nginx: [wrapper] };
     const run = runRemote({
-      connection: t.host.connection(),
+      connection: t.host.connection("root"),
       create: asRoot("root", siteInstallScript(layout, "acme")),
       stdin: acme.config + "# interrupt-here\n",
     });

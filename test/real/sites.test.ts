@@ -2,10 +2,9 @@
 // and a bad site never takes the other tenants offline.
 import { readFileSync, statSync } from "node:fs";
 import { expect, it } from "vitest";
-import { readSite, siteCommand, sitePath, testSite } from "../support/commands";
+import { readSite, siteCommand, siteFile, testSite } from "../support/commands";
 import { useTestHost } from "../support/fixture";
 import { describeReal } from "../support/prereq";
-import { eventually } from "../support/proc";
 import { runRemote, runRemoteOk } from "../support/runner";
 
 describeReal("tenant sites over SSH", [], () => {
@@ -69,13 +68,10 @@ describeReal("tenant sites over SSH", [], () => {
   it("changes nothing when an install runs again: same bytes and mtime, no reload", async () => {
     await t.install(t.site("acme"));
     await t.reload();
-    const file = sitePath(t.host, "acme");
+    const file = siteFile(t.host, "acme");
     const bytes = readFileSync(file);
     const mtime = statSync(file).mtimeMs;
-    const workers = await eventually("one generation of nginx workers", () => {
-      const pids = t.host.nginx.workerPids();
-      return pids.length === 1 ? pids : undefined;
-    });
+    const workers = await t.settledWorkers();
 
     const again = await t.install(t.site("acme"));
     expect(again.stdout).toBe("tenantry: site acme unchanged\n");

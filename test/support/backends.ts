@@ -1,6 +1,10 @@
 // Stub tenant backends (each answers with its tenant's name) and a client that asks nginx for a
 // Host, so a test sees which backend nginx routed a request to, or that it closed the connection.
-import { createServer, request, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import type { Namespace } from "./netns";
+import { eventually, GiveUp } from "./proc";
 
 export interface Backend {
   readonly tenant: string;
@@ -8,31 +12,24 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** An HTTP server on 127.0.0.1 that answers every request with `tenant <name>`. */
-export function startBackend(tenant: string): Promise<Backend> {
-  const server: Server = createServer((req, res) => {
-    res.setHeader("Connection", "close");
-    res.end(`tenant ${tenant}`);
+const SERVER = join(__dirname, "backendServer.cjs");
+
+/**
+ * An HTTP server on the host's 127.0.0.1:`port` that answers every request with
+ * `tenant <name>`: where nginx on the host proxies a tenant's site to.
+ */
+export async function startBackend(
+  host: { readonly dir: string; ns: Namespace },
+  tenant: string,
+  port: number,
+): Promise<Backend> {
+  const log = join(host.dir, `backend-${tenant}.log`);
+  const daemon = host.ns.daemon(process.execPath, [SERVER, tenant, String(port)], log);
+  await eventually(`backend ${tenant} to listen`, () => {
+    if (!daemon.isRunning()) throw new GiveUp(`backend exited: ${readFileSync(log, "utf8")}`);
+    return readFileSync(log, "utf8").includes("ready") ? true : undefined;
   });
-  return new Promise((resolve, reject) => {
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        reject(new Error("backend has no TCP address"));
-        return;
-      }
-      resolve({
-        tenant,
-        port: address.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return { tenant, port, close: () => daemon.stop() };
 }
 
 export type Answer =
@@ -40,11 +37,11 @@ export type Answer =
   /** nginx's 444: the connection is closed without any response. */
   | { readonly kind: "closed"; readonly error: string };
 
-/** GET `path` from nginx on `port` with the given Host header; no keep-alive, 3 s at most. */
-export function ask(port: number, host: string, path = "/"): Promise<Answer> {
+/** GET `path` from nginx at `address`:`port` with the given Host header; no keep-alive, 3 s at most. */
+export function ask(address: string, port: number, host: string, path = "/"): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, path, headers: { Host: host }, agent: false, timeout: 3000 },
+      { host: address, port, path, headers: { Host: host }, agent: false, timeout: 3000 },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -66,7 +63,12 @@ export function ask(port: number, host: string, path = "/"): Promise<Answer> {
 }
 
 /** The body nginx returns for a Host, or a description of what happened instead. */
-export async function answerText(port: number, host: string, path = "/"): Promise<string> {
-  const answer = await ask(port, host, path);
+export async function answerText(
+  address: string,
+  port: number,
+  host: string,
+  path = "/",
+): Promise<string> {
+  const answer = await ask(address, port, host, path);
   return answer.kind === "closed" ? "closed without response" : `${answer.status} ${answer.body}`;
 }

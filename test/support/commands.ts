@@ -7,24 +7,24 @@ import { siteFileName, siteMarker } from "../../core/names";
 import { renderHostInclude, renderSite } from "../../remote/nginx";
 import {
   asRoot,
-  hostBootstrapScript,
+  hostBootstrapCommand,
   hostReloadScript,
   siteInstallScript,
   siteRemoveScript,
   sitesDir,
 } from "../../remote/scripts";
-import type { TestHost } from "./host";
+import { DEPLOY, type TestHost } from "./host";
 import type { RemoteCommandArgs } from "./runner";
 
-export function bootstrapCommand(host: TestHost, user = "root"): RemoteCommandArgs {
+export function bootstrapCommand(host: TestHost, user = DEPLOY): RemoteCommandArgs {
   return {
     connection: host.connection(user),
-    create: asRoot(user, hostBootstrapScript(host.layout, host.name)),
+    create: hostBootstrapCommand(host.layout, host.name, user),
     stdin: renderHostInclude({ sitesDir: sitesDir(host.layout), listen: host.layout.listen }),
   };
 }
 
-export function reloadCommand(host: TestHost, user = "root"): RemoteCommandArgs {
+export function reloadCommand(host: TestHost, user = DEPLOY): RemoteCommandArgs {
   return {
     connection: host.connection(user),
     create: asRoot(user, hostReloadScript(host.layout)),
@@ -66,7 +66,7 @@ export function siteCommand(
   site: TestSite,
   options: { user?: string; stdin?: string } = {},
 ): RemoteCommandArgs {
-  const user = options.user ?? "root";
+  const user = options.user ?? DEPLOY;
   return {
     connection: host.connection(user),
     create: asRoot(user, siteInstallScript(host.layout, site.tenant)),
@@ -75,15 +75,20 @@ export function siteCommand(
   };
 }
 
-/** Path of a tenant's live site file on the test host. */
+/** Path of a tenant's live site file on the test host, as the host sees it. */
 export function sitePath(host: TestHost, tenant: string): string {
   return join(sitesDir(host.layout), siteFileName(tenant));
+}
+
+/** Where that file lives in the test dir, to read or plant it from the test. */
+export function siteFile(host: TestHost, tenant: string): string {
+  return host.file(sitePath(host, tenant));
 }
 
 /** The live site file, or undefined when there is none. */
 export function readSite(host: TestHost, tenant: string): string | undefined {
   try {
-    return readFileSync(sitePath(host, tenant), "utf8");
+    return readFileSync(siteFile(host, tenant), "utf8");
   } catch {
     return undefined;
   }

@@ -1,11 +1,15 @@
 // One test host per test file, started in beforeAll and stopped in afterAll (also when a test
 // or the start itself fails), with stub backends for the file's tenants and the helpers most
 // real tests use.
+import { availableParallelism } from "node:os";
 import { afterAll, beforeAll } from "vitest";
 import { answerText, startBackend, type Backend } from "./backends";
 import { bootstrapCommand, reloadCommand, siteCommand, testSite, type TestSite } from "./commands";
 import { TestHost, type TestHostOptions } from "./host";
-import { eventually, run, type RunResult } from "./proc";
+import { eventually, type RunResult } from "./proc";
+
+/** Loopback ports of the stub backends inside the host. */
+const BACKEND_PORT_BASE = 18_000;
 import { runRemoteOk, type CommandResult } from "./runner";
 
 export interface HostFixture {
@@ -21,8 +25,13 @@ export interface HostFixture {
   answer(domain: string, path?: string): Promise<string>;
   /** Waits (a reload takes effect asynchronously) until nginx answers `domain` with `expected`. */
   expectAnswer(domain: string, expected: string, path?: string): Promise<void>;
-  /** `nginx -t` of the host's config, run locally. */
+  /** `nginx -t` of the host's config, run on the host as root. */
   nginxTest(): Promise<RunResult>;
+  /**
+   * nginx's workers once a reload has settled (the old generation gone): Debian's
+   * `worker_processes auto` runs one per CPU. Unchanged pids later mean no reload happened.
+   */
+  settledWorkers(): Promise<number[]>;
 }
 
 export function useTestHost(
@@ -34,9 +43,12 @@ export function useTestHost(
 
   beforeAll(async () => {
     started = await TestHost.start(options);
-    for (const tenant of tenants) backends.set(tenant, await startBackend(tenant));
+    // Backends listen on the host's loopback, where nginx proxies to (a fresh namespace: free).
+    for (const [i, tenant] of tenants.entries()) {
+      backends.set(tenant, await startBackend(started, tenant, BACKEND_PORT_BASE + i));
+    }
     if (options.bootstrap ?? true) await runRemoteOk(bootstrapCommand(started));
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([...backends.values()].map((b) => b.close()));
@@ -57,7 +69,8 @@ export function useTestHost(
       testSite(fixture.host, tenant, fixture.backend(tenant).port, siteOptions),
     install: (site) => runRemoteOk(siteCommand(fixture.host, site)),
     reload: () => runRemoteOk(reloadCommand(fixture.host)),
-    answer: (domain, path) => answerText(fixture.host.nginxPort, domain, path),
+    answer: (domain, path) =>
+      answerText(fixture.host.address, fixture.host.nginxPort, domain, path),
     expectAnswer: async (domain, expected, path) => {
       await eventually(
         `${domain}${path ?? ""} → ${expected}`,
@@ -74,7 +87,12 @@ export function useTestHost(
         10_000,
       );
     },
-    nginxTest: () => run("nginx", ["-c", fixture.host.nginx.config, "-t"]),
+    nginxTest: () => fixture.host.exec("nginx", ["-t"]),
+    settledWorkers: () =>
+      eventually("one generation of nginx workers", () => {
+        const pids = fixture.host.nginx.workerPids();
+        return pids.length === availableParallelism() ? pids : undefined;
+      }),
   };
   return fixture;
 }

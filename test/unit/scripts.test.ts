@@ -8,8 +8,11 @@ import { dirname, join } from "node:path";
 import { expect, it } from "vitest";
 import {
   asRoot,
+  hostBootstrapCommand,
   hostBootstrapScript,
   hostLayout,
+  hostPreflightScript,
+  isolationScript,
   hostReloadScript,
   siteInstallScript,
   siteRemoveScript,
@@ -39,6 +42,8 @@ const SCRIPTS: ReadonlyArray<readonly [string, (layout: HostLayout) => Shell]> =
   ["site remove", (l) => siteRemoveScript(l, "acme-2", "acme-2@vps-1")],
   ["host reload", (l) => hostReloadScript(l)],
   ["host bootstrap", (l) => hostBootstrapScript(l, "vps-1")],
+  ["host preflight", (l) => hostPreflightScript(l, "vps-1", "deploy")],
+  ["container isolation", () => isolationScript()],
 ];
 
 const CASES = [EXAMPLE, HOSTILE].flatMap((layout, i) =>
@@ -90,6 +95,19 @@ describeWith("generated scripts", ["shellcheck"], () => {
   });
 });
 
+it("runs the bootstrap's preflight as the SSH user, then the bootstrap through sudo", () => {
+  const command = hostBootstrapCommand(EXAMPLE, "vps-1", "deploy");
+  const root = asRoot("deploy", hostBootstrapScript(EXAMPLE, "vps-1"));
+  expect(command.endsWith(` && ${root}`)).toBe(true);
+  const preflight = command.slice(0, command.length - root.length - " && ".length);
+  expect(words(preflight, "/bin/sh")).toEqual([
+    "-c",
+    hostPreflightScript(EXAMPLE, "vps-1", "deploy").text,
+    "tenantry-preflight",
+  ]);
+  expect(shellcheck(hostBootstrapCommand(EXAMPLE, "vps-1", "deploy"))).toBe("");
+});
+
 it("names the sudoers line a non-root user needs", () => {
   expect(sudoersLine("deploy")).toBe("deploy ALL=(root) NOPASSWD: /bin/sh");
 });
@@ -124,10 +142,15 @@ it("renders the site install command line for a non-root user exactly", () => {
   expect(asRoot("deploy", siteInstallScript(EXAMPLE, "acme")))
     .toBe(String.raw`/bin/sh -c 'if sudo -n /bin/sh -c : 2>/dev/null; then exec sudo -n /bin/sh -c "$1"; fi; printf "%s\n" "$2" >&2; exit 1' tenantry-sudo 'set -eu
 umask 022
-fail() { printf "tenantry: %s\n" "$*" >&2; exit 1; }
+# Run before failing: a script that moved something aside puts it back here.
+on_fail() { :; }
+fail() { on_fail; printf "tenantry: %s\n" "$*" >&2; exit 1; }
 work=$(mktemp -d) || fail "cannot create a temporary directory"
 trap '\''rm -rf "$work"'\'' EXIT
-mkdir -p /etc/nginx/tenantry/sites
+mkdir -p /etc/nginx/tenantry/sites || fail '\''cannot create /etc/nginx/tenantry/sites'\''
+# The lock belongs to root alone: a file others can open is a lock others can hold.
+(umask 077 && : >>/etc/nginx/tenantry/lock) || fail '\''cannot create the lock /etc/nginx/tenantry/lock'\''
+chmod 0600 /etc/nginx/tenantry/lock
 exec 9>>/etc/nginx/tenantry/lock
 flock -w 300 9 || fail '\''timed out after 300s waiting for the lock /etc/nginx/tenantry/lock'\''
 # Problem lines ([warn] and worse) of nginx output $1, without the time and pid that Debian nginx puts first: they differ on every run.
@@ -136,27 +159,45 @@ nginx_problems() { sed -e '\''s|^[0-9/]* [0-9:]* \[\([a-z]*\)\] [0-9]*#[0-9]*: |
 nginx_test() { if nginx -t >"$1.out" 2>&1; then rc=0; else rc=$?; fi; nginx_problems "$1.out" >"$1"; return "$rc"; }
 # Succeeds when nginx -t passes and reports no problem line that $1 (before) lacks.
 nginx_accepts() { nginx_test "$work/after" || return 1; if grep -F -x -v -f "$1" "$work/after" >"$work/new"; then return 1; fi; return 0; }
+# Succeeds when the effective config (nginx -T) reads file $1: a file nginx never
+# includes passes nginx -t too, and would be installed but not live.
+nginx_loads() { nginx -T 2>/dev/null | grep -q -x -F "# configuration file $1:"; }
+# The pid file of the nginx master, as its config (or its build) names it.
+run_nginx() { nginx "$@"; }
+nginx_pidfile() { pf=$(run_nginx -T 2>/dev/null | sed -n '\''s/^[[:space:]]*pid[[:space:]][[:space:]]*\([^;]*\);.*/\1/p'\'' | head -n 1); if [ -z "$pf" ]; then pf=$(run_nginx -V 2>&1 | sed -n '\''s/.*--pid-path=\([^ ]*\).*/\1/p'\''); fi; printf '\''%s\n'\'' "${"$"}{pf:-/run/nginx.pid}"; }
+nginx_running() { pf=$(nginx_pidfile); [ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null; }
+require_running() { nginx_running || fail "nginx is not running on this host (start it: systemctl start nginx), so the change could not take effect; nothing was changed"; }
 nginx_reload() { nginx -s reload >"$work/reload.out" 2>&1 || fail "nginx reload failed: $(cat "$work/reload.out")"; rm -f /etc/nginx/tenantry/reload-pending; }
 reload_pending() { if [ -f /etc/nginx/tenantry/reload-pending ]; then nginx_test "$work/after" || fail "nginx -t fails; not reloading: $(cat "$work/after.out")"; nginx_reload; fi; }
+# Writes file $2 from file $1 by a copy beside it and a rename, failing on a full disk.
+replace_file() { cp -p "$1" "$2.tenantry-new" || { rm -f "$2.tenantry-new"; fail "cannot write $2 (disk full?)"; }; mv -f "$2.tenantry-new" "$2" || fail "cannot move $2 into place"; }
 # Puts back the file the journal names: its previous version, or nothing if it had none.
-roll_back() { live=$(cat /etc/nginx/tenantry/pending); if [ -f /etc/nginx/tenantry/pending.prev ]; then cp -p /etc/nginx/tenantry/pending.prev "$live.tenantry-new" && mv -f "$live.tenantry-new" "$live"; restored="the previous version is back"; else rm -f "$live"; restored="removed it"; fi; rm -f /etc/nginx/tenantry/pending /etc/nginx/tenantry/pending.prev; }
+roll_back() { live=$(cat /etc/nginx/tenantry/pending); if [ -f /etc/nginx/tenantry/pending.prev ]; then replace_file /etc/nginx/tenantry/pending.prev "$live"; restored="the previous version is back"; else rm -f "$live"; restored="removed it"; fi; rm -f /etc/nginx/tenantry/pending /etc/nginx/tenantry/pending.prev; }
 if [ -f /etc/nginx/tenantry/pending ]; then roll_back; printf '\''tenantry: an interrupted run left %s untested; %s\n'\'' "$live" "$restored" >&2; fi
 install_checked() {
-  rm -f /etc/nginx/tenantry/pending.prev; if [ -f "$2" ]; then cp -p "$2" /etc/nginx/tenantry/pending.prev; fi
-  printf '\''%s'\'' "$2" >/etc/nginx/tenantry/pending.new && mv -f /etc/nginx/tenantry/pending.new /etc/nginx/tenantry/pending
-  cp "$1" "$2.tenantry-new" && mv -f "$2.tenantry-new" "$2"
-  if nginx_accepts "$work/before"; then rm -f /etc/nginx/tenantry/pending /etc/nginx/tenantry/pending.prev; return 0; fi
+  rm -f /etc/nginx/tenantry/pending.prev
+  if [ -f "$2" ]; then cp -p "$2" /etc/nginx/tenantry/pending.prev || fail "cannot keep a copy of $2 (disk full?)"; fi
+  printf '\''%s'\'' "$2" >/etc/nginx/tenantry/pending.new || { rm -f /etc/nginx/tenantry/pending.new; fail "cannot write the journal (disk full?)"; }
+  mv -f /etc/nginx/tenantry/pending.new /etc/nginx/tenantry/pending || fail "cannot write the journal"
+  replace_file "$1" "$2"
+  if nginx_accepts "$work/before"; then
+    if nginx_loads "$2"; then
+      rm -f /etc/nginx/tenantry/pending /etc/nginx/tenantry/pending.prev; return 0
+    fi
+    roll_back
+    fail "nginx -t passes but nginx does not read $2 (its http block must include it); $restored"
+  fi
   roll_back
   if [ -s "$work/new" ]; then problems=$(cat "$work/new"); else problems=$(cat "$work/after.out"); fi
   if [ "$broken_before" = 1 ]; then problems="nginx -t already failed before this change: $problems"; fi
   fail "nginx rejected $2; $restored and nginx keeps running without the change: $problems"
 }
-cat >"$work/site"
+cat >"$work/site" || fail "cannot read the site config from stdin (disk full?)"
 [ -s "$work/site" ] || fail '\''no site config for acme on stdin'\''
 if [ -f /etc/nginx/tenantry/sites/acme.conf ] && cmp -s "$work/site" /etc/nginx/tenantry/sites/acme.conf; then echo '\''tenantry: site acme unchanged'\''; exit 0; fi
 broken_before=0; nginx_test "$work/before" || broken_before=1
 install_checked "$work/site" /etc/nginx/tenantry/sites/acme.conf
-: >/etc/nginx/tenantry/reload-pending
+: >/etc/nginx/tenantry/reload-pending || fail "cannot flag the reload (disk full?)"
 echo '\''tenantry: site acme installed; nginx reloads once in the host reload step'\''
 ' 'tenantry: user deploy cannot run sudo without a password; add to /etc/sudoers.d/tenantry: deploy ALL=(root) NOPASSWD: /bin/sh'`);
 });
