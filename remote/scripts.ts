@@ -284,6 +284,7 @@ export function isolationScript(): Shell {
     raw("# Installed by the tenantry bootstrap: nginx stays the only way into a container."),
     raw("set -eu"),
     raw("PATH=$PATH:/usr/sbin:/sbin"),
+    raw("changed=0"),
     raw("expected=$(cat <<EOF"),
     raw(expected),
     raw("EOF"),
@@ -292,11 +293,12 @@ export function isolationScript(): Shell {
     sh`  iptables -w -N ${chain} 2>/dev/null || true`,
     sh`  iptables -w -F ${chain}`,
     ISOLATION_RULES.map((rule) => sh`  iptables -w ${rule.split(" ")}`),
-    raw("  echo changed"),
+    raw("  changed=1"),
     raw("fi"),
     raw("# Docker creates DOCKER-USER at start; before that, make it so the jump has a home."),
     raw("iptables -w -N DOCKER-USER 2>/dev/null || true"),
-    sh`if ! iptables -w -C DOCKER-USER -j ${chain} 2>/dev/null; then iptables -w -I DOCKER-USER 1 -j ${chain}; echo changed; fi`,
+    sh`if ! iptables -w -C DOCKER-USER -j ${chain} 2>/dev/null; then iptables -w -I DOCKER-USER 1 -j ${chain}; changed=1; fi`,
+    raw('if [ "$changed" = 1 ]; then echo changed; fi'),
   );
 }
 

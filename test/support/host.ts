@@ -299,6 +299,9 @@ export class TestHost {
         join(this.dir, "docker-exec"),
         "--pidfile",
         join(this.dir, "docker.pid"),
+        // busybox httpd as PID 1 ignores SIGTERM: stop containers after 2 s, not 15.
+        "--shutdown-timeout",
+        "2",
         // /run is the host's private dir: the socket is under the test dir, at the path the
         // docker CLI of every user on the host uses by default.
         "-H",

@@ -82,13 +82,13 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: readonly string[],
-  options: { input?: string; timeoutMs?: number } = {},
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       cmd,
       args,
-      { timeout: options.timeoutMs ?? 20_000, encoding: "utf8" },
+      { timeout: options.timeoutMs ?? 20_000, encoding: "utf8", env: options.env ?? process.env },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") {
           reject(new Error(`${cmd} ${args.join(" ")}: ${error.message}\n${stderr}`));
