@@ -65,7 +65,8 @@ export const FLAG_ORDER: readonly Flag[] = [
 export type ReplaceOrder = "stop-first" | "rolling" | "unknown";
 
 export type Action =
-  | { readonly kind: "create" | "update" | "delete" | "import" }
+  /** "refresh": changed outside Pulumi, and the program does not change it back. */
+  | { readonly kind: "create" | "update" | "delete" | "import" | "refresh" }
   | { readonly kind: "replace"; readonly order: ReplaceOrder };
 
 export interface ChangedProperty {
@@ -96,11 +97,15 @@ export interface ResourceChange {
   /** The name the resource had before (its old state's URN, followed through an alias). */
   readonly renamedFrom?: string;
   readonly properties: readonly ChangedProperty[];
+  /** What a refresh found changed outside Pulumi (`pulumi preview --refresh`). */
+  readonly drift?: { readonly gone: boolean; readonly properties: readonly ChangedProperty[] };
   /** What the reviewer must know about this change, one per flag it raises. */
   readonly flags: ReadonlyArray<{ readonly flag: Flag; readonly reason: string }>;
 }
 
 export interface Counts {
+  /** Resources a refresh found changed outside Pulumi. */
+  readonly drifted: number;
   readonly create: number;
   readonly update: number;
   readonly replace: number;
@@ -428,12 +433,34 @@ export function summarizePreview(digest: PreviewDigest): PreviewSummary {
   }
   const groups = new Map<string, Group>();
   let replacementOrderKnown = true;
-  for (const [urn, steps] of byUrn) {
-    const action = actionOf(steps.map((s) => s.op));
+  // With --refresh (and without --run-program) every resource in the state is refreshed before
+  // the program runs (pkg/resource/deploy/deployment_executor.go), so a resource's first step is
+  // its refresh: still "refresh" when nothing changed outside Pulumi, turned into an update or
+  // a delete when something did (pkg/backend/display/json.go, the ResourceOutputsEvent case).
+  const refreshed = digest.steps.some((s) => s.op === "refresh");
+  for (const [urn, allSteps] of byUrn) {
+    const first = allSteps[0]!;
+    const isRefresh =
+      refreshed &&
+      first.oldState !== undefined &&
+      (first.op === "refresh" || first.op === "update" || first.op === "delete");
+    const steps = isRefresh ? allSteps.slice(1) : allSteps;
+    const drift =
+      isRefresh && first.op !== "refresh"
+        ? {
+            gone: first.op === "delete",
+            properties:
+              first.op === "update"
+                ? changedProperties([first], first.oldState, first.newState)
+                : [],
+          }
+        : undefined;
+    const action: Action | undefined =
+      actionOf(steps.map((s) => s.op)) ?? (drift ? { kind: "refresh" } : undefined);
     if (action === undefined) continue;
     if (action.kind === "replace" && action.order === "unknown") replacementOrderKnown = false;
-    const oldState = steps.find((s) => s.oldState)?.oldState;
-    const newState = [...steps].reverse().find((s) => s.newState)?.newState;
+    const oldState = (steps.find((s) => s.oldState) ?? first).oldState;
+    const newState = ([...steps].reverse().find((s) => s.newState) ?? first).newState;
     const owner = ownerOf(urn, newState ?? oldState, known);
     const parsed = parseUrn(urn)!;
     const kind = kindOf(parsed.type, parsed.name, owner);
@@ -451,6 +478,7 @@ export function summarizePreview(digest: PreviewDigest): PreviewSummary {
         action.kind === "update" || action.kind === "replace"
           ? changedProperties(steps, oldState, newState)
           : [],
+      ...(drift ? { drift } : {}),
       flags: flagsOf(kind, action, retained),
     };
     const key = ownerKey(owner);
@@ -513,6 +541,7 @@ export function summarizePreview(digest: PreviewDigest): PreviewSummary {
       ...(g.renamedFrom.size > 0 ? { renamedFrom: [...g.renamedFrom].sort().join(", ") } : {}),
       changes,
       counts: {
+        drifted: changes.filter((c) => c.drift !== undefined).length,
         create: count(["create", "import"]),
         update: count(["update"]),
         replace: count(["replace"]),

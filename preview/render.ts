@@ -88,13 +88,29 @@ export function formatValue(v: PropertyValue): string {
   }
 }
 
+/** Two versions of a text (a script, an nginx config): its size and its first changed line. */
+function multiLineChange(p: ChangedProperty): string | undefined {
+  if (p.old.state !== "known" || p.new.state !== "known") return undefined;
+  const [a, b] = [p.old.value, p.new.value];
+  if (typeof a !== "string" || typeof b !== "string" || !(a.includes("\n") || b.includes("\n"))) {
+    return undefined;
+  }
+  const before = a.split("\n");
+  const after = b.split("\n");
+  let i = 0;
+  while (i < before.length && i < after.length && before[i] === after[i]) i++;
+  const show = (line: string | undefined) =>
+    line === undefined ? "(no line)" : code(shorten(JSON.stringify(line)));
+  return `${before.length} → ${after.length} lines; line ${i + 1}: ${show(before[i])} → ${show(after[i])}`;
+}
+
 function describeProperty(p: ChangedProperty): string {
   const forces = p.forcesReplacement ? " (forces replacement)" : "";
   let change: string;
   if (p.kind === "add" || p.kind === "add-replace") change = `added: ${formatValue(p.new)}`;
   else if (p.kind === "delete" || p.kind === "delete-replace")
     change = `removed (was ${formatValue(p.old)})`;
-  else change = `${formatValue(p.old)} → ${formatValue(p.new)}`;
+  else change = multiLineChange(p) ?? `${formatValue(p.old)} → ${formatValue(p.new)}`;
   return `${code(p.path)}: ${change}${forces}`;
 }
 
@@ -104,6 +120,8 @@ function describeAction(action: Action, c: ResourceChange): string {
       return "create";
     case "import":
       return "import";
+    case "refresh":
+      return "refresh only";
     case "update":
       return "update";
     case "delete":
@@ -125,17 +143,31 @@ function resourceLines(c: ResourceChange): string[] {
   if (c.action.kind === "replace" && c.action.order === "rolling" && c.kind === "container") {
     line += ": the new container starts before the old one stops";
   }
+  if (c.drift !== undefined) {
+    line += c.drift.gone ? " — **deleted outside Pulumi**" : " — **changed outside Pulumi**";
+  }
   const flags = c.flags.map((f) => `**${f.flag}**: ${escapeText(f.reason)}`);
   if (flags.length > 0) line += ` — ${flags.join("; ")}`;
-  const props = c.properties.slice(0, MAX_PROPERTIES).map((p) => `  - ${describeProperty(p)}`);
-  if (c.properties.length > MAX_PROPERTIES) {
-    props.push(`  - … ${c.properties.length - MAX_PROPERTIES} more properties`);
+  return [
+    line,
+    ...propertyLines(c.drift?.properties ?? [], "outside Pulumi: "),
+    ...propertyLines(c.properties, c.drift !== undefined ? "pulumi up: " : ""),
+  ];
+}
+
+function propertyLines(properties: readonly ChangedProperty[], prefix: string): string[] {
+  const lines = properties
+    .slice(0, MAX_PROPERTIES)
+    .map((p) => `  - ${prefix}${describeProperty(p)}`);
+  if (properties.length > MAX_PROPERTIES) {
+    lines.push(`  - ${prefix}… ${properties.length - MAX_PROPERTIES} more properties`);
   }
-  return [line, ...props];
+  return lines;
 }
 
 function countWords(o: OwnerSummary): string {
   const parts: string[] = [];
+  if (o.counts.drifted) parts.push(`${o.counts.drifted} changed outside Pulumi`);
   if (o.counts.create) parts.push(`${o.counts.create} to create`);
   if (o.counts.update) parts.push(`${o.counts.update} to update`);
   if (o.counts.replace) parts.push(`${o.counts.replace} to replace`);
@@ -166,24 +198,31 @@ function cell(n: number): string {
   return n === 0 ? "" : String(n);
 }
 
-function tenantRow(o: OwnerSummary): string {
+function tenantRow(o: OwnerSummary, drift: boolean): string {
   const c = o.counts;
-  return `| ${ownerTitle(o)} | ${escapeText(o.host)} | ${cell(c.create)} | ${cell(c.update)} | ${cell(c.replace)} | ${cell(c.delete)} | ${o.flags.join(", ")} |`;
+  const drifted = drift ? ` ${cell(c.drifted)} |` : "";
+  return `| ${ownerTitle(o)} | ${escapeText(o.host)} |${drifted} ${cell(c.create)} | ${cell(c.update)} | ${cell(c.replace)} | ${cell(c.delete)} | ${o.flags.join(", ")} |`;
 }
 
-function hostRow(o: OwnerSummary): string {
+function hostRow(o: OwnerSummary, drift: boolean): string {
   const c = o.counts;
-  return `| ${ownerTitle(o)} | ${cell(c.create)} | ${cell(c.update)} | ${cell(c.replace)} | ${cell(c.delete)} | ${o.flags.join(", ")} |`;
+  const drifted = drift ? ` ${cell(c.drifted)} |` : "";
+  return `| ${ownerTitle(o)} |${drifted} ${cell(c.create)} | ${cell(c.update)} | ${cell(c.replace)} | ${cell(c.delete)} | ${o.flags.join(", ")} |`;
 }
 
-const TENANT_HEADER = [
-  "| Tenant | Host | Create | Update | Replace | Delete | Flags |",
-  "| --- | --- | ---: | ---: | ---: | ---: | --- |",
-];
-const HOST_HEADER = [
-  "| Host | Create | Update | Replace | Delete | Flags |",
-  "| --- | ---: | ---: | ---: | ---: | --- |",
-];
+function header(first: string[], drift: boolean): string[] {
+  const names = [
+    ...first,
+    ...(drift ? ["Drifted"] : []),
+    "Create",
+    "Update",
+    "Replace",
+    "Delete",
+    "Flags",
+  ];
+  const align = names.map((n) => (["Tenant", "Host", "Flags"].includes(n) ? "---" : "---:"));
+  return [`| ${names.join(" | ")} |`, `| ${align.join(" | ")} |`];
+}
 
 const MAX_ATTENTION = 20;
 
@@ -249,13 +288,13 @@ export function renderMarkdown(summary: PreviewSummary, options: RenderOptions):
   }
   const loss = attention(summary, "DATA LOSS");
   if (loss.length > 0) {
-    const gate =
+    const title =
       options.mode === "drift"
-        ? "what `pulumi up` would do now"
+        ? "**DATA LOSS** if `pulumi up` ran now:"
         : options.allowDataLoss
-          ? "accepted with `--allow-data-loss`"
-          : "`tenantry summarize` exits 1 unless `--allow-data-loss` is given (in CI: the pull request's `allow-data-loss` label)";
-    head.push(`**DATA LOSS** (${gate}):`, ...loss, "");
+          ? "**DATA LOSS**, accepted with `--allow-data-loss`:"
+          : "**DATA LOSS**: `tenantry summarize` exits 1 unless `--allow-data-loss` is given (in CI, the `allow-data-loss` label on the pull request).";
+    head.push(title, ...loss, "");
   }
   const down = attention(summary, "DOWNTIME");
   if (down.length > 0) head.push("**DOWNTIME**:", ...down, "");
@@ -287,8 +326,9 @@ export function renderMarkdown(summary: PreviewSummary, options: RenderOptions):
     used += 1;
     return { lines, left };
   };
-  const tenantTable = take(tenants, TENANT_HEADER, tenantRow);
-  const hostTable = take(others, HOST_HEADER, hostRow);
+  const drift = options.mode === "drift";
+  const tenantTable = take(tenants, header(["Tenant", "Host"], drift), (o) => tenantRow(o, drift));
+  const hostTable = take(others, header(["Host"], drift), (o) => hostRow(o, drift));
 
   const details: string[] = [];
   let detailsLeft = 0;
