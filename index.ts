@@ -68,7 +68,10 @@ withoutPromiseStacks(() => {
           providers,
         }),
     );
-    host.addReload(instances, sitesDigest(onHost.map((p) => p.site)));
+    host.addReload(
+      instances.map((i) => i.site),
+      sitesDigest(onHost.map((p) => p.site)),
+    );
   }
 });
 

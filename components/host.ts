@@ -89,10 +89,12 @@ export class TenantHost extends pulumi.ComponentResource {
   }
 
   /**
-   * The host's one nginx reload per apply. It waits for every tenant on the host (their site
-   * steps only flag a change) and runs whenever the set of sites changes.
+   * The host's one nginx reload per apply. It waits for every site step on the host (they only
+   * flag a change) and runs whenever the set of sites changes. It depends on the sites alone:
+   * a tenant whose container fails to start must not keep the other tenants' site changes from
+   * going live (README, "What each step waits for").
    */
-  addReload(tenants: readonly pulumi.Resource[], digest: string): command.remote.Command {
+  addReload(sites: readonly command.remote.Command[], digest: string): command.remote.Command {
     return new command.remote.Command(
       `${this.name}-nginx-reload`,
       {
@@ -101,7 +103,7 @@ export class TenantHost extends pulumi.ComponentResource {
         triggers: [digest],
         addPreviousOutputInEnv: false,
       },
-      { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap, ...tenants] },
+      { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap, ...sites] },
     );
   }
 }

@@ -60,7 +60,7 @@ export class TenantInstance extends pulumi.ComponentResource {
       }),
     );
     createDnsRecords(this, name, args);
-    this.site = createSite(this, name, args, this.containers);
+    this.site = createSite(this, name, args);
 
     this.url = pulumi.output(plan.url);
     this.domain = pulumi.output(plan.domain);
@@ -255,13 +255,14 @@ function createDnsRecords(
 
 /**
  * Installs the site (content on stdin) and flags the host's reload step. Replaced when the
- * tenant moves host (triggers); the delete only removes a file that still has its marker.
+ * tenant moves host (triggers); the delete only removes a file that still has its marker. It
+ * does not wait for the tenant's containers: nginx proxies to fixed loopback ports, and a failed
+ * container must not hold back the host's reload (a new tenant answers 502 until it is up).
  */
 function createSite(
   parent: TenantInstance,
   name: string,
   { plan, host, providers }: TenantInstanceArgs,
-  containers: readonly docker.Container[],
 ): command.remote.Command {
   return new command.remote.Command(
     siteResourceName(name),
@@ -273,6 +274,6 @@ function createSite(
       triggers: [plan.site.marker],
       addPreviousOutputInEnv: false,
     },
-    { parent, provider: providers.command, dependsOn: [host.bootstrap, ...containers] },
+    { parent, provider: providers.command, dependsOn: [host.bootstrap] },
   );
 }

@@ -138,7 +138,11 @@ function installFunction(layout: HostLayout): Shell[] {
     sh`  if [ -f "$2" ]; then cp -p "$2" ${journalCopy(layout)} || fail "cannot keep a copy of $2 (disk full?)"; fi`,
     sh`  printf '%s' "$2" >${pending}.new || { rm -f ${pending}.new; fail "cannot write the journal (disk full?)"; }`,
     sh`  mv -f ${pending}.new ${pending} || fail "cannot write the journal"`,
-    raw('  replace_file "$1" "$2"'),
+    raw(
+      "  # The new content beside the live file first: if that fails (a full disk), nothing changed.",
+    ),
+    sh`  if ! cp -p "$1" "$2.tenantry-new"; then rm -f "$2.tenantry-new" ${pending} ${journalCopy(layout)}; fail "cannot write $2 (disk full?); nothing was changed"; fi`,
+    raw('  mv -f "$2.tenantry-new" "$2" || fail "cannot move $2 into place"'),
     sh`  if nginx_accepts "$work/before"; then`,
     raw('    if nginx_loads "$2"; then'),
     sh`      rm -f ${pending} ${journalCopy(layout)}; return 0`,

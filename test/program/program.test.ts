@@ -242,19 +242,20 @@ describe("program on the example manifest", () => {
     expect(renderSite(plans[0]!.site)).toContain("proxy_pass http://127.0.0.1:8000;");
   });
 
-  it("reloads nginx once per host, after every tenant of that host", () => {
+  it("reloads nginx once per host, after every site of that host and nothing else", () => {
     const reloads = byType(resources, T.command).filter((c) => c.name.endsWith("-nginx-reload"));
     expect(reloads.map((r) => r.name)).toEqual(["vps1-nginx-reload"]);
-    // Depending on a component means depending on everything in it (the SDK expands it).
+    // Only the bootstrap and the sites: a tenant whose container fails must not keep the other
+    // tenants' site changes from going live (the engine skips dependents of a failed resource).
+    expect([...reloads[0]!.dependencies].sort()).toEqual(
+      [
+        named(resources, T.command, "vps1-bootstrap").urn,
+        ...plans.map((p) => named(resources, T.command, `${p.name}-site`).urn),
+      ].sort(),
+    );
     for (const plan of plans) {
-      expect(reloads[0]!.dependencies).toContain(
-        named(resources, T.command, `${plan.name}-site`).urn,
-      );
-      for (const svc of plan.services) {
-        expect(reloads[0]!.dependencies).toContain(
-          named(resources, T.container, `${plan.name}-${svc.name}`).urn,
-        );
-      }
+      const site = named(resources, T.command, `${plan.name}-site`);
+      expect(site.dependencies).toEqual([named(resources, T.command, "vps1-bootstrap").urn]);
     }
     expect(reloads[0]!.inputs.triggers).toHaveLength(1);
   });

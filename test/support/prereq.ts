@@ -1,4 +1,5 @@
-// Real tests drive Debian's sshd, nginx, sudo and shellcheck as root (.ci/run installs them).
+// Real tests drive Debian's sshd, nginx, dockerd, sudo and shellcheck as root, in network and
+// mount namespaces (.ci/run installs them).
 // Without them a suite is skipped and says why; with CI=true a missing one fails instead, so CI
 // can never go green by skipping everything.
 import { execFileSync } from "node:child_process";
@@ -11,7 +12,14 @@ const PROVIDERS = {
   sshd: "openssh-server",
   ssh: "openssh-client",
   "ssh-keygen": "openssh-client",
-  nginx: "nginx-light",
+  nginx: "nginx",
+  dockerd: "docker.io",
+  iptables: "iptables",
+  busybox: "busybox-static",
+  nsenter: "util-linux",
+  ip: "iproute2",
+  "ssh-keyscan": "openssh-client",
+  adduser: "adduser",
   shellcheck: "shellcheck",
   sudo: "sudo",
   unshare: "util-linux",
@@ -25,8 +33,16 @@ export type Tool = keyof typeof PROVIDERS;
 export const HOST_TOOLS: readonly Tool[] = [
   "sshd",
   "ssh-keygen",
+  "ssh-keyscan",
   "nginx",
+  "dockerd",
+  "iptables",
+  "busybox",
   "unshare",
+  "nsenter",
+  "ip",
+  "adduser",
+  "sudo",
   "flock",
   "cmp",
 ];

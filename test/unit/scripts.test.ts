@@ -179,7 +179,9 @@ install_checked() {
   if [ -f "$2" ]; then cp -p "$2" /etc/nginx/tenantry/pending.prev || fail "cannot keep a copy of $2 (disk full?)"; fi
   printf '\''%s'\'' "$2" >/etc/nginx/tenantry/pending.new || { rm -f /etc/nginx/tenantry/pending.new; fail "cannot write the journal (disk full?)"; }
   mv -f /etc/nginx/tenantry/pending.new /etc/nginx/tenantry/pending || fail "cannot write the journal"
-  replace_file "$1" "$2"
+  # The new content beside the live file first: if that fails (a full disk), nothing changed.
+  if ! cp -p "$1" "$2.tenantry-new"; then rm -f "$2.tenantry-new" /etc/nginx/tenantry/pending /etc/nginx/tenantry/pending.prev; fail "cannot write $2 (disk full?); nothing was changed"; fi
+  mv -f "$2.tenantry-new" "$2" || fail "cannot move $2 into place"
   if nginx_accepts "$work/before"; then
     if nginx_loads "$2"; then
       rm -f /etc/nginx/tenantry/pending /etc/nginx/tenantry/pending.prev; return 0
