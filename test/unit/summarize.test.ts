@@ -248,6 +248,13 @@ Pulumi's count of steps: delete 2, replace 2, same 37.
   });
 });
 
+describe("the README's example comment", () => {
+  it("is the summary of test/fixtures/preview/multi-tenant.json, as rendered now", () => {
+    const readme = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+    expect(readme).toContain(`\`\`\`markdown\n${rendered("multi-tenant")}\`\`\``);
+  });
+});
+
 describe("flags per tenant and host", () => {
   it.each<[string, Record<string, Flag[]>]>([
     ["empty", {}],
