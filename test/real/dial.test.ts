@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerSshOpts, hostConnection, type SshTarget } from "../../remote/connection";
 import { useTestHost } from "../support/fixture";
 import { describeReal } from "../support/prereq";
-import { freePort, removeDir, run, tempDir } from "../support/proc";
+import { eventually, freePort, removeDir, run, tempDir } from "../support/proc";
 import {
   DialError,
   goQuote,
@@ -181,10 +181,14 @@ describeReal("dialing a host like pulumi-command 1.2.1", ["ssh"], () => {
           " (ssh2: Handshake failed: no matching host key format)",
       });
       // The server's side of each of the three dials: what reached it on the wire was ssh-rsa alone.
-      const refusals = sshd!
-        .log()
-        .split("\n")
-        .filter((line) => line.includes("no matching host key type found. Their offer: ssh-rsa"));
+      // sshd may log the last refusal a moment after the client gave up: wait for it (bounded).
+      const refusals = await eventually("sshd to log the third refusal", () => {
+        const lines = sshd!
+          .log()
+          .split("\n")
+          .filter((line) => line.includes("no matching host key type found. Their offer: ssh-rsa"));
+        return lines.length >= 3 ? lines : undefined;
+      });
       expect(refusals).toHaveLength(3);
     });
 
