@@ -10,9 +10,33 @@ export const volumeName = (tenant: string, service: string, volume: string): str
 /** Secret names are upper case and tenant names lower case, so these cannot collide. */
 export const secretResourceName = (tenant: string, secret: string): string =>
   `${tenant}-secret-${secret}`;
-/** The main domain's record is `acme-dns`; an alias's record carries its domain. */
+/**
+ * The main domain's record is `acme-dns`; an alias's record is `acme-dns/www.acme.io`. Tenant
+ * names are DNS labels and domains have no "/", so the text before the "/" names the tenant and
+ * the text after it the domain: two records never share a name (hence a URN). Pulumi allows any
+ * text but "::" in a name (pulumi/pulumi#14107), and `pulumi state rename` accepts "/".
+ */
 export const dnsResourceName = (tenant: string, domain: string, main: boolean): string =>
-  main ? `${tenant}-dns` : `${tenant}-dns-${domain}`;
+  main ? `${tenant}-dns` : `${tenant}-dns/${domain}`;
+
+/**
+ * The name an alias's record had before `dnsResourceName` used "/": `acme-dns-www.acme.io`.
+ * That scheme could give two tenants one name (tenant "a" with alias "b-dns-c.example.com",
+ * tenant "a-dns-b" with alias "c.example.com"); the component passes this as the record's
+ * Pulumi alias so existing records are adopted, not replaced. Undefined for the main record
+ * (its name did not change) and where the old name could also be another tenant's record (it
+ * holds "-dns-" more than once): no state can hold such a record for both, and two resources
+ * must never claim one alias.
+ */
+export function legacyDnsResourceName(
+  tenant: string,
+  domain: string,
+  main: boolean,
+): string | undefined {
+  if (main) return undefined;
+  const name = `${tenant}-dns-${domain}`;
+  return name.indexOf("-dns-") === name.lastIndexOf("-dns-") ? name : undefined;
+}
 export const siteResourceName = (tenant: string): string => `${tenant}-site`;
 
 export type DockerObjectKind = "container" | "volume" | "network";

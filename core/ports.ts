@@ -1,5 +1,5 @@
-// Host port planning. A tenant's ports depend only on its own entry (host portBase, slot, the
-// app's service order and its overrides), never on other tenants or their order in the file.
+// Host port planning. A tenant's ports depend only on its own entry (host portBase, slot, each
+// service's portOffset and its overrides), never on other tenants or their order in the file.
 
 /** The parts of a manifest entry port planning reads (structural: core/ sits below manifest/). */
 export interface PortHost {
@@ -8,7 +8,12 @@ export interface PortHost {
   readonly nginx: { readonly listen: readonly string[] };
 }
 export interface PortApp {
-  readonly services: Readonly<Record<string, { readonly route?: string | undefined }>>;
+  readonly services: Readonly<
+    Record<
+      string,
+      { readonly route?: string | undefined; readonly portOffset?: number | undefined }
+    >
+  >;
 }
 export interface PortTenant {
   readonly slot: number;
@@ -42,9 +47,9 @@ export function reservedHostPorts(host: Pick<PortHost, "port" | "nginx">): Map<n
   return reserved;
 }
 
-/** The planned host port of the service at `index` in the app, for the tenant in `slot`. */
-export function plannedPort(portBase: number, slot: number, index: number): number {
-  return portBase + slot * PORT_STRIDE + index;
+/** The planned host port of the service with this offset, for the tenant in `slot`. */
+export function plannedPort(portBase: number, slot: number, offset: number): number {
+  return portBase + slot * PORT_STRIDE + offset;
 }
 
 /** The highest slot whose ports still fit under 65535 on a host with this base. */
@@ -60,19 +65,45 @@ export function routedServices(app: PortApp): string[] {
 }
 
 /**
- * Host ports for a tenant's routed services: the tenant's override if it has one, else the
- * planned port. The service index counts every service in app order, so making a service
- * routed later does not move the others.
+ * Whether a service must say its `portOffset`: a routed service of an app with more than one
+ * service. Its port then belongs to the service, so removing or reordering another service
+ * moves nothing. A single-service app's service has offset 0.
  */
+export function needsPortOffset(app: PortApp, service: string): boolean {
+  return (
+    Object.keys(app.services).length > 1 &&
+    Object.hasOwn(app.services, service) &&
+    app.services[service]!.route !== undefined
+  );
+}
+
+/**
+ * The offset of a service's host port within its tenant's slot: `portOffset` as written, else
+ * the service's position in the app. Before offsets existed, the position was the rule; it is
+ * what the validation asks users to write down (so no running tenant's port moves), and the
+ * fallback still serves single-service apps (position 0) and half-valid manifests the rules
+ * check.
+ */
+export function portOffsetOf(app: PortApp, service: string): number {
+  const explicit = Object.hasOwn(app.services, service)
+    ? app.services[service]!.portOffset
+    : undefined;
+  return explicit ?? Object.keys(app.services).indexOf(service);
+}
+
+/** Host ports for a tenant's routed services: the tenant's override if it has one, else planned. */
 export function tenantPorts(
   tenant: PortTenant,
   app: PortApp,
   host: Pick<PortHost, "portBase">,
 ): Record<string, number> {
-  const ports: Record<string, number> = {};
-  Object.entries(app.services).forEach(([name, service], index) => {
-    if (service.route === undefined) return;
-    ports[name] = tenant.ports[name] ?? plannedPort(host.portBase, tenant.slot, index);
-  });
+  // No prototype: a service may be called "constructor".
+  const ports = Object.create(null) as Record<string, number>;
+  for (const [name, service] of Object.entries(app.services)) {
+    if (service.route === undefined) continue;
+    ports[name] = Object.hasOwn(tenant.ports, name)
+      ? tenant.ports[name]!
+      : plannedPort(host.portBase, tenant.slot, portOffsetOf(app, name));
+  }
   return ports;
 }

@@ -1,6 +1,7 @@
 // Reads tenants.yaml once: YAML with source positions, the zod schema, then the cross-entry
 // rules. Every problem is collected and located as FILE:LINE:COL before any resource exists.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import * as nodePath from "node:path";
 import {
   isCollection,
   isMap,
@@ -24,6 +25,13 @@ import {
   type PathSegment,
   type Problem,
 } from "./problems";
+import {
+  decodeManifest,
+  flowDepthProblem,
+  plainData,
+  shapeProblems,
+  withoutPrototypes,
+} from "./input";
 import { checkRules, type KnownNames } from "./rules";
 import { manifestSchema, type Manifest, type Tenant } from "./schema";
 
@@ -46,30 +54,44 @@ export type ParseResult =
 
 /** Reads and validates a manifest file; throws ManifestError listing every problem. */
 export function loadManifest(file: string): LoadedManifest {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (err) {
-    const reason =
-      (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(err);
-    throw new ManifestError([
-      {
-        file,
-        line: 1,
-        col: 1,
-        path: [],
-        message: `${reason} (create it from the example tenants.yaml)`,
-      },
-    ]);
+    throw new ManifestError([{ file, line: 1, col: 1, path: [], message: unreadable(file, err) }]);
   }
-  const result = parseManifest(text, file);
+  const result = parseManifestBytes(bytes, file);
   if (!result.ok) throw new ManifestError(result.problems);
   return result.loaded;
+}
+
+/** Why a manifest file cannot be read, and what to do about it. */
+export function unreadable(file: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "file not found (create it from the example tenants.yaml)";
+  if (code === "EISDIR") {
+    const inside = nodePath.join(file, "tenants.yaml");
+    return `is a directory, not a manifest file; name the file${existsSync(inside) ? `: ${inside}` : " (e.g. DIR/tenants.yaml)"}`;
+  }
+  if (code === "EACCES") return "permission denied: the file is not readable by this user";
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Validates manifest bytes as read from a file: UTF-8 text first (nothing replaced silently,
+ * no binary file read as YAML), then parseManifest.
+ */
+export function parseManifestBytes(bytes: Uint8Array, file: string): ParseResult {
+  const decoded = decodeManifest(bytes);
+  if (!decoded.ok) return { ok: false, problems: [{ file, path: [], ...decoded.problem }] };
+  return parseManifest(decoded.text, file);
 }
 
 /** Validates manifest text; `file` only labels the positions. */
 export function parseManifest(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
+  const tooDeep = flowDepthProblem(text);
+  if (tooDeep !== undefined) return { ok: false, problems: [{ file, path: [], ...tooDeep }] };
   // merge: `<<: *base` as Docker Compose files use it.
   const doc = parseDocument(text, {
     lineCounter,
@@ -97,22 +119,38 @@ export function parseManifest(text: string, file: string): ParseResult {
   // Validate the first of duplicated entries; the duplicates are already reported.
   for (const p of duplicates) locator.removeKeyAt(p.path);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  // Nesting and alias expansion are bounded here, with a position, instead of the YAML
+  // library's own alias limit (100 uses, no position) or a stack overflow further on.
+  const shape = shapeProblems(doc, lineCounter);
+  if (shape.length > 0) {
+    return {
+      ok: false,
+      problems: sortProblems([...problems, ...shape.map((p) => ({ file, path: [], ...p }))]),
+    };
+  }
+  const { data, protoKeys } = plainData(doc.toJS({ maxAliasCount: -1, mapAsMap: true }));
   if (data === null || data === undefined) {
     const message =
       "the manifest is empty: it needs hosts, apps, plans and tenants (start from the annotated example tenants.yaml)";
     return { ok: false, problems: [{ file, line: 1, col: 1, path: [], message }] };
   }
-  const parsed = manifestSchema.safeParse(data, { reportInput: true });
-  const found: Problem[] = parsed.success ? [] : fromIssues(parsed.error.issues);
-  const partial = parsed.success ? parsed.data : validEntries(data);
+  const schemaResult = manifestSchema.safeParse(data, { reportInput: true });
+  // No prototypes in the manifest: a name indexes only what the file holds.
+  const parsed = schemaResult.success
+    ? { success: true as const, data: withoutPrototypes(schemaResult.data) }
+    : schemaResult;
+  const found: Problem[] = [
+    ...protoKeys.map(reservedKeyProblem),
+    ...(parsed.success ? [] : fromIssues(parsed.error.issues)),
+  ];
+  const partial = parsed.success ? parsed.data : withoutPrototypes(validEntries(data));
   found.push(
     ...checkRules(partial, knownNames(data, parsed.success ? parsed.data : undefined)),
     ...lossyEnvValues(doc, partial),
   );
 
   for (const p of found) problems.push({ ...p, file, ...locator.position(p.path, p.at) });
-  if (problems.length > 0 || !parsed.success) {
+  if (problems.length > 0 || !parsed.success || protoKeys.length > 0) {
     return { ok: false, problems: dedupe(sortProblems(problems)) };
   }
   return {
@@ -124,6 +162,30 @@ export function parseManifest(text: string, file: string): ParseResult {
       locate: (path, at) => locator.position(path, at),
     },
   };
+}
+
+/**
+ * `__proto__` as a key, which JavaScript objects cannot hold as data: reported as the key that
+ * is wrong where it stands (not a DNS label, not a known key).
+ */
+function reservedKeyProblem(path: readonly PathSegment[]): Problem {
+  const parent = path.slice(0, -1);
+  const def = schemaAt(parent).at(-1)?._zod.def as unknown as SchemaDef | undefined;
+  if (def?.type === "record" && def.keyType !== undefined) {
+    const check = def.keyType["~standard"].validate("__proto__") as {
+      issues?: ReadonlyArray<{ message: string }>;
+    };
+    const inner = check.issues?.[0]?.message ?? "is not a valid name here";
+    return { path, at: "key", message: `"__proto__": ${inner}` };
+  }
+  if (def?.type === "object") {
+    return {
+      path,
+      at: "key",
+      message: `unknown key "__proto__"; valid keys here: ${keysAt(parent).join(", ")}`,
+    };
+  }
+  return { path, at: "key", message: 'key "__proto__" is not allowed (JavaScript reserves it)' };
 }
 
 /** What to do about the YAML errors people make most, by the parser's error code. */
@@ -140,6 +202,9 @@ const SYNTAX_HINTS: Partial<Record<ErrorCode, string>> = {
 /** Our words where the parser's would send the user to the parser's API. */
 const SYNTAX_MESSAGES: Partial<Record<ErrorCode, string>> = {
   MULTIPLE_DOCS: "a second YAML document starts here",
+  // The parser's stack overflowed: nesting thousands deep.
+  RESOURCE_EXHAUSTION:
+    "maps and lists are nested too deeply here for the parser (a manifest needs 6 levels); this is not a manifest",
 };
 
 /**
@@ -340,6 +405,7 @@ type SchemaDef = {
   innerType?: z.core.$ZodType;
   in?: z.core.$ZodType;
   shape?: Record<string, z.core.$ZodType>;
+  keyType?: z.core.$ZodType;
   valueType?: z.core.$ZodType;
   element?: z.core.$ZodType;
 };

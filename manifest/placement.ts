@@ -1,23 +1,25 @@
-// Where a new tenant fits: the lowest free slot on a host and the host with room for a plan.
+// Where a new tenant fits: the next slot on a host and the host with room for a plan.
 // Pure, and built on the same port planning and memory accounting the rules check.
 import { maxSlot, reservedHostPorts, tenantPorts } from "../core/ports";
 import { hostUsage, type HostUsage } from "./rules";
 import type { App, Manifest } from "./schema";
 
 /**
- * The lowest slot on the host that no tenant holds and whose ports (planned, or the fixed
- * `ports` given) clash with no port in use there. Undefined when the host is full or unknown.
+ * The slot for a new tenant on the host: the lowest one above every slot in use or retired
+ * there (hosts.<name>.retired) whose ports (planned, or the fixed `ports` given) clash with no
+ * port in use. A gap below is never filled: it may be a removed tenant's, whose volumes are
+ * still on the host. Undefined when the host is full or unknown.
  */
-export function freeSlot(
+export function nextSlot(
   m: Manifest,
   hostName: string,
   app: App | undefined,
   fixedPorts: Readonly<Record<string, number>> = {},
 ): number | undefined {
-  const host = m.hosts[hostName];
-  if (host === undefined) return undefined;
+  if (!Object.hasOwn(m.hosts, hostName)) return undefined;
+  const host = m.hosts[hostName]!;
   const onHost = Object.values(m.tenants).filter((t) => t.host === hostName);
-  const taken = new Set(onHost.map((t) => t.slot));
+  const highest = Math.max(0, ...onHost.map((t) => t.slot), ...Object.values(host.retired ?? {}));
   const used = new Set(
     onHost.flatMap((t) => {
       const tenantApp = m.apps[t.app];
@@ -25,8 +27,7 @@ export function freeSlot(
     }),
   );
   const reserved = reservedHostPorts(host);
-  for (let slot = 1; slot <= maxSlot(host.portBase); slot++) {
-    if (taken.has(slot)) continue;
+  for (let slot = highest + 1; slot <= maxSlot(host.portBase); slot++) {
     const ports = app ? Object.values(tenantPorts({ slot, ports: fixedPorts }, app, host)) : [];
     if (ports.every((p) => !used.has(p) && !reserved.has(p))) return slot;
   }

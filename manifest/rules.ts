@@ -1,17 +1,27 @@
 // Rules across entries, checked after the structure: references, duplicate domains, slot and
 // port clashes, per-app consistency and host capacity. Pure: manifest in, problems out.
-import { dockerObjectNames } from "../core/names";
+import { canonicalAddress } from "../core/address";
+import { dnsResourceName, dockerObjectNames, imageSlug } from "../core/names";
 import { normalizeRoute } from "../core/routes";
 import {
   maxSlot,
+  needsPortOffset,
   PORT_STRIDE,
+  portOffsetOf,
   RESERVED_HOST_PORTS,
   reservedHostPorts,
   routedServices,
   tenantPorts,
 } from "../core/ports";
 import { didYouMean, listChoices, type Problem } from "./problems";
-import type { App, Manifest, Tenant } from "./schema";
+import {
+  NGINX_ROOT,
+  normalVolumePath,
+  parseListen,
+  type App,
+  type Manifest,
+  type Tenant,
+} from "./schema";
 
 /**
  * Names that exist in the file, even where their entries are invalid (avoids double reports);
@@ -47,14 +57,88 @@ export const DOCKER_MIN_MEMORY_MB = 6;
 
 export function checkRules(m: Manifest, known: KnownNames): Problem[] {
   return [
+    ...checkHosts(m),
     ...checkApps(m),
     ...checkReferences(m, known),
     ...checkTenantEnv(m),
-    ...checkDomains(known.tenants),
+    ...checkDomains(m, known.tenants),
+    ...checkZoneApex(m, known.tenants),
     ...checkObjectNames(m),
+    ...checkImageNames(m),
     ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
   ];
+}
+
+/** `path` is `dir` or inside it. */
+function within(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/** Each host on its own: nginx settings that agree, and no machine under two names. */
+function checkHosts(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  const machines = new Map<string, string>(); // canonical address:port → host
+  for (const [hostName, host] of Object.entries(m.hosts)) {
+    const at = ["hosts", hostName];
+    const machine = `${canonicalAddress(host.address)} port ${host.port}`;
+    const other = machines.get(machine);
+    if (other !== undefined) {
+      problems.push({
+        path: [...at, "address"],
+        message: `host "${other}" has this address and SSH port already (${host.address}, port ${host.port}): one machine under two entries would get two bootstraps and two slot plans that know nothing of each other; keep one entry for it`,
+      });
+    } else {
+      machines.set(machine, hostName);
+    }
+
+    const { dir, include, config, listen } = host.nginx;
+    if (within(include, dir)) {
+      problems.push({
+        path: [...at, "nginx", "include"],
+        message: `is inside nginx.dir (${dir}), which tenantry fills with its own files; use a file nginx includes in its http block, such as ${NGINX_ROOT}/conf.d/tenantry.conf`,
+      });
+    }
+    if (config !== undefined && within(config, dir)) {
+      problems.push({
+        path: [...at, "nginx", "config"],
+        message: `is inside nginx.dir (${dir}), which tenantry fills with its own files; name nginx's main config, such as ${NGINX_ROOT}/nginx.conf`,
+      });
+    } else if (config !== undefined && config === include) {
+      problems.push({
+        path: [...at, "nginx", "include"],
+        message: `is nginx's main config (nginx.config): the bootstrap would replace it with its include line; use a file the main config includes, such as ${NGINX_ROOT}/conf.d/tenantry.conf`,
+      });
+    }
+
+    const seen = new Map<string, number>(); // "address port" → index
+    listen.forEach((value, i) => {
+      const parsed = parseListen(value);
+      if (parsed === undefined) return; // the schema reports it
+      // nginx reads "80" as "0.0.0.0:80" (IPv6 needs its own "[::]:80").
+      const address =
+        parsed.address === undefined || parsed.address === "0.0.0.0"
+          ? "*"
+          : canonicalAddress(parsed.address);
+      const key = `${address} ${parsed.port}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.push({
+          path: [...at, "nginx", "listen", i],
+          message: `listens where nginx.listen[${first}] ("${listen[first]}") already does; nginx refuses a duplicate listen, so list each address once`,
+        });
+        return;
+      }
+      seen.set(key, i);
+      if (parsed.port === host.port) {
+        problems.push({
+          path: [...at, "nginx", "listen", i],
+          message: `port ${parsed.port} is the host's SSH port (hosts.${hostName}.port); nginx could not bind it: use 80, or the port nginx serves on`,
+        });
+      }
+    });
+  }
+  return problems;
 }
 
 /** Secret names a service declares: env name → secret name. */
@@ -85,8 +169,39 @@ function checkApps(m: Manifest): Problem[] {
     }
     const routes = new Map<string, string>();
     const volumeOwners = new Map<string, string>(); // `${service}-${volume}` → "service/volume"
+    const offsets = new Map<number, string>(); // portOffset → service
     for (const [svcName, svc] of Object.entries(app.services)) {
       const at = [...base, svcName];
+      if (svc.portOffset !== undefined) {
+        const other = offsets.get(svc.portOffset);
+        if (other !== undefined) {
+          problems.push({
+            path: [...at, "portOffset"],
+            message: `portOffset ${svc.portOffset} is service "${other}"'s already; each service of the app needs its own (0 to ${PORT_STRIDE - 1})`,
+          });
+        } else {
+          offsets.set(svc.portOffset, svcName);
+        }
+      } else if (needsPortOffset(app, svcName)) {
+        const position = portOffsetOf(app, svcName);
+        problems.push({
+          path: at,
+          at: "key",
+          message: `a routed service of an app with several services needs portOffset, its port within each tenant's slot, so that removing or reordering another service moves no port; add "portOffset: ${position}" (its position among the services, which gave its host ports so far: portBase + slot*10 + ${position})`,
+        });
+      }
+      const mounts = new Map<string, string>(); // container path → volume
+      for (const [vol, path] of Object.entries(svc.volumes)) {
+        const other = mounts.get(normalVolumePath(path));
+        if (other !== undefined) {
+          problems.push({
+            path: [...at, "volumes", vol],
+            message: `mounts at ${path}, where volume "${other}" is mounted already; Docker refuses two mounts at one path (give each volume its own path)`,
+          });
+        } else {
+          mounts.set(normalVolumePath(path), vol);
+        }
+      }
       for (const vol of Object.keys(svc.volumes)) {
         const key = `${svcName}-${vol}`;
         const other = volumeOwners.get(key);
@@ -129,7 +244,7 @@ function checkApps(m: Manifest): Problem[] {
           problems.push({ path: [...at, "secrets", i], message: `sets ${env} twice` });
         }
         seen.add(env);
-        if (env in svc.env) {
+        if (Object.hasOwn(svc.env, env)) {
           problems.push({
             path: [...at, "secrets", i],
             message: `${env} is also in env; a variable is either a plain value or a secret`,
@@ -199,12 +314,20 @@ function checkTenantEnv(m: Manifest): Problem[] {
         .filter((s) => s.tenantEnv)
         .flatMap((s) => serviceSecrets(s.secrets).map((x) => x.env)),
     );
+    const appPlain = (key: string) =>
+      Object.entries(app.services).find(([, s]) => s.tenantEnv && Object.hasOwn(s.env, key))?.[0];
     tenant.secretEnv.forEach((key, i) => {
       const at = ["tenants", tenantName, "secretEnv", i];
-      if (key in tenant.env) {
+      const plainIn = appPlain(key);
+      if (Object.hasOwn(tenant.env, key)) {
         problems.push({
           path: at,
           message: `${key} is also in env; a variable is either a plain value or a secret`,
+        });
+      } else if (plainIn !== undefined) {
+        problems.push({
+          path: at,
+          message: `${key} is also a plain value in the env of app "${tenant.app}" (service "${plainIn}"), so the container would get it twice, plain and secret; remove it from the app's env or from secretEnv`,
         });
       } else if (generated.has(key)) {
         problems.push({
@@ -228,15 +351,43 @@ function checkTenantEnv(m: Manifest): Problem[] {
   return problems;
 }
 
-function checkDomains(tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] {
+/** A tenant's domains as written, each with its key path. */
+function domainsOf(
+  tenantName: string,
+  tenant: Partial<Tenant>,
+): Array<[string, (string | number)[]]> {
+  const domains: Array<[string, (string | number)[]]> = [];
+  if (tenant.domain !== undefined) domains.push([tenant.domain, ["tenants", tenantName, "domain"]]);
+  tenant.aliases?.forEach((d, i) => domains.push([d, ["tenants", tenantName, "aliases", i]]));
+  return domains;
+}
+
+function checkDomains(m: Manifest, tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] {
   const problems: Problem[] = [];
   const owners = new Map<string, string>();
+  // A host's own name as a tenant domain: its records would point the host's name at itself
+  // (a CNAME loop) or round-robin it with another machine.
+  const hostNames = new Map<string, string>();
+  for (const [hostName, host] of Object.entries(m.hosts)) {
+    for (const [key, value] of [
+      ["publicAddress", host.publicAddress],
+      ["address", host.address],
+    ] as const) {
+      if (value !== undefined && !hostNames.has(value.toLowerCase())) {
+        hostNames.set(value.toLowerCase(), `host "${hostName}"'s ${key}`);
+      }
+    }
+  }
   for (const [tenantName, tenant] of tenants) {
-    const domains: Array<[string, (string | number)[]]> = [];
-    if (tenant.domain !== undefined)
-      domains.push([tenant.domain, ["tenants", tenantName, "domain"]]);
-    tenant.aliases?.forEach((d, i) => domains.push([d, ["tenants", tenantName, "aliases", i]]));
-    for (const [domain, path] of domains) {
+    for (const [domain, path] of domainsOf(tenantName, tenant)) {
+      const host = hostNames.get(domain);
+      if (host !== undefined) {
+        problems.push({
+          path,
+          message: `domain ${domain} is ${host}, where DNS records point: a record for it would point the host's name at itself; give the tenant a name of its own`,
+        });
+        continue;
+      }
       const owner = owners.get(domain);
       if (owner === undefined) {
         owners.set(domain, tenantName);
@@ -254,14 +405,50 @@ function checkDomains(tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] 
   return problems;
 }
 
-/** Two tenants must never share a container, volume or network name (nor its Pulumi name). */
+/**
+ * The apex of a managed zone (`example.com` itself) usually serves the company's own site, and
+ * Cloudflare keeps several A records on one name: a tenant entry would round-robin that site
+ * onto the VPS. Only a tenant with `zoneApex: true` may have one.
+ */
+function checkZoneApex(m: Manifest, tenants: ReadonlyMap<string, Partial<Tenant>>): Problem[] {
+  const problems: Problem[] = [];
+  for (const [tenantName, tenant] of tenants) {
+    let apex = false;
+    for (const [domain, path] of domainsOf(tenantName, tenant)) {
+      if (!Object.hasOwn(m.dns.zones, domain)) continue;
+      apex = true;
+      if (tenant.zoneApex === true) continue;
+      problems.push({
+        path,
+        message: `${domain} is the apex of a managed zone (dns.zones), which usually serves your own site: a record here would share that name with this tenant's host. Use a name under it (e.g. ${tenantName}.${domain}), or set zoneApex: true on the tenant if the zone is the tenant's own`,
+      });
+    }
+    if (tenant.zoneApex === true && !apex) {
+      problems.push({
+        path: ["tenants", tenantName, "zoneApex"],
+        message:
+          "no domain of this tenant is the apex of a managed zone; remove zoneApex, so a later edit cannot take an apex unnoticed",
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Two tenants must never share a container, volume or network name, nor the Pulumi name of a
+ * DNS record (core/names.ts makes those distinct by construction; this keeps it so).
+ */
 function checkObjectNames(m: Manifest): Problem[] {
   const problems: Problem[] = [];
   const owners = new Map<string, string>(); // `${kind}/${name}` → tenant
   for (const [tenantName, tenant] of Object.entries(m.tenants)) {
     const app = m.apps[tenant.app];
     if (app === undefined) continue;
-    for (const { kind, name } of dockerObjectNames(tenantName, app)) {
+    const records = [tenant.domain, ...tenant.aliases].map((d, i) => ({
+      kind: "DNS record",
+      name: dnsResourceName(tenantName, d, i === 0),
+    }));
+    for (const { kind, name } of [...dockerObjectNames(tenantName, app), ...records]) {
       const owner = owners.get(`${kind}/${name}`);
       if (owner !== undefined && owner !== tenantName) {
         problems.push({
@@ -271,6 +458,34 @@ function checkObjectNames(m: Manifest): Problem[] {
         });
       } else {
         owners.set(`${kind}/${name}`, tenantName);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Image resources are named `<host>-image-<slug>` (core/names.ts imageSlug: readable text cut
+ * at 40 characters plus 8 hex digits of a hash); two images must not end up with one name.
+ */
+function checkImageNames(m: Manifest): Problem[] {
+  const problems: Problem[] = [];
+  const names = new Map<string, string>(); // resource name → image
+  const reported = new Set<string>();
+  for (const tenant of Object.values(m.tenants)) {
+    const app = m.apps[tenant.app];
+    if (app === undefined || m.hosts[tenant.host] === undefined) continue;
+    for (const [svcName, svc] of Object.entries(app.services)) {
+      const name = `${tenant.host}-image-${imageSlug(svc.image)}`;
+      const other = names.get(name);
+      if (other === undefined) {
+        names.set(name, svc.image);
+      } else if (other !== svc.image && !reported.has(name)) {
+        reported.add(name);
+        problems.push({
+          path: ["apps", tenant.app, "services", svcName, "image"],
+          message: `images ${other} and ${svc.image} would get one resource name on host "${tenant.host}" (${name}); change this reference (a tag or a digest)`,
+        });
       }
     }
   }
@@ -287,6 +502,22 @@ function checkSlotsAndPorts(m: Manifest, tenants: ReadonlyMap<string, Partial<Te
     const host = m.hosts[tenant.host];
     const app = written.app === undefined ? undefined : m.apps[written.app];
     if (host === undefined) continue;
+    const retired = Object.entries(host.retired ?? {});
+    if (retired.some(([name]) => name === tenantName)) {
+      problems.push({
+        path: ["tenants", tenantName],
+        at: "key",
+        message: `a tenant "${tenantName}" was removed from host "${tenant.host}" and its volumes may still be there (hosts.${tenant.host}.retired): this one would take them over. Pick another name, or delete the old volumes and then the retired entry`,
+      });
+    }
+    const retiredIn = retired.find(([, slot]) => slot === tenant.slot)?.[0];
+    if (retiredIn !== undefined && retiredIn !== tenantName) {
+      problems.push({
+        path: ["tenants", tenantName, "slot"],
+        message: `slot ${tenant.slot} on host "${tenant.host}" belonged to the removed tenant "${retiredIn}" (hosts.${tenant.host}.retired), whose volumes may still be there; pick a free slot (\`tenantry add\` picks one)`,
+      });
+      continue;
+    }
     const slotKey = `${tenant.host}/${tenant.slot}`;
     const slotOwner = slots.get(slotKey);
     if (slotOwner !== undefined) {
@@ -350,7 +581,7 @@ function portUses(
   host: Manifest["hosts"][string],
 ): PortUse[] {
   return Object.entries(tenantPorts(tenant, app, host)).map(([service, port]) => {
-    const fixed = service in tenant.ports;
+    const fixed = Object.hasOwn(tenant.ports, service);
     return {
       tenant: tenantName,
       service,

@@ -14,15 +14,19 @@ export const HOSTNAME =
 const HOSTNAME_HINT =
   'a lowercase domain name such as "acme.example.com": letters, digits, "-" and dots; no wildcard, spaces, quotes or IP address';
 
-/** A single-label or dotted host name, for SSH addresses (`vps1`, `vps1.internal`). */
+/**
+ * A single-label or dotted host name, for SSH addresses (`vps1`, `vps1.internal`). Its last
+ * label is not all digits: `203.0.113.010` is no IPv4 address (isIP refuses the leading zero),
+ * and resolvers would read it as octal.
+ */
 const HOST_ADDRESS =
-  /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+  /^(?!.*(?:^|\.)[0-9]+$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 export const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
 const ENV_KEY_HINT =
   'upper case letters, digits and "_", not starting with a digit, e.g. "SECRET_KEY"';
 
-/** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
+/** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]; see imageProblem. */
 export const IMAGE_REF =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
@@ -45,10 +49,58 @@ const label = (what: string) =>
   pattern(DNS_LABEL, `${what} must be a DNS label (${DNS_LABEL_HINT})`);
 const hostname = pattern(HOSTNAME, `must be a domain name (${HOSTNAME_HINT})`);
 const envKey = pattern(ENV_KEY, `must be an environment variable name (${ENV_KEY_HINT})`);
-const hostPath = pattern(
-  ABS_PATH,
-  `must be an absolute path of letters, digits, '.', '_', '-' and '/', without "." or ".." segments`,
+/**
+ * The bootstrap and the site scripts write nginx.dir and nginx.include as root, and nginx -c
+ * reads nginx.config as root and prints what it cannot parse: each stays inside nginx's own
+ * tree. Written normalised (no "." or ".." segment, no "//", no trailing "/"), so the text
+ * says where the file is; what the host's own root-owned directories link to is the host's.
+ */
+export const NGINX_ROOT = "/etc/nginx";
+/** Directories of nginx's own under NGINX_ROOT (Debian, Ubuntu, nginx.org packages). */
+const NGINX_OWN_DIRS = [
+  "conf.d",
+  "sites-available",
+  "sites-enabled",
+  "modules-available",
+  "modules-enabled",
+  "snippets",
+];
+/** nginx's own files that end in .conf: the main config and the FastCGI parameters. */
+const NGINX_OWN_FILES = ["nginx.conf", "fastcgi.conf"];
+
+const NORMAL_PATH = new RegExp(`^${NO_DOT_SEGMENT}(?:/[A-Za-z0-9._-]+)+$`);
+const NORMALISED = `a normalised path (letters, digits, ".", "_", "-"; no "." or ".." segment, "//" or trailing "/")`;
+
+/** The path's segments below NGINX_ROOT, or undefined when it is not a normalised path there. */
+function belowNginxRoot(path: string): string[] | undefined {
+  if (!NORMAL_PATH.test(path) || !path.startsWith(`${NGINX_ROOT}/`)) return undefined;
+  return path.slice(NGINX_ROOT.length + 1).split("/");
+}
+
+const nginxDir = z.string({ error: "must be a directory path" }).refine(
+  (v) => {
+    const below = belowNginxRoot(v);
+    return below !== undefined && !NGINX_OWN_DIRS.includes(below[0]!);
+  },
+  {
+    error: `must be tenantry's own directory under ${NGINX_ROOT}/, e.g. "${NGINX_ROOT}/tenantry": ${NORMALISED}, not ${NGINX_ROOT} itself nor inside nginx's ${NGINX_OWN_DIRS.join(", ")}`,
+  },
 );
+const nginxConfFile = (what: string, example: string, ownFiles: readonly string[]) =>
+  z.string({ error: `must be a file path such as "${example}"` }).refine(
+    (v) => {
+      const below = belowNginxRoot(v);
+      return (
+        below !== undefined &&
+        v.endsWith(".conf") &&
+        !ownFiles.includes(below.join("/")) &&
+        !["modules-available", "modules-enabled"].includes(below[0]!)
+      );
+    },
+    {
+      error: `must be ${what}, a ".conf" file under ${NGINX_ROOT}/, e.g. "${example}": ${NORMALISED}, not ${[...ownFiles, "a file in modules-*"].join(", ")}`,
+    },
+  );
 const envValue = z
   .union([z.string(), z.number(), z.boolean()], {
     error:
@@ -64,23 +116,41 @@ const port = z
   .min(1, { error: "must be a whole number from 1 to 65535" })
   .max(65535, { error: "must be a whole number from 1 to 65535" });
 
+/** "80", "127.0.0.1:8080", "[::]:80": the address part, if any, and the port. */
+export function parseListen(value: string): { address?: string; port: number } | undefined {
+  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):)?([0-9]{1,5})$/.exec(value);
+  if (m === null) return undefined;
+  const [, v6, v4, port] = m;
+  if (v6 !== undefined && isIP(v6) !== 6) return undefined;
+  if (v4 !== undefined && isIP(v4) !== 4) return undefined;
+  const n = Number(port);
+  if (n < 1 || n > 65535) return undefined;
+  const address = v6 ?? v4;
+  return address === undefined ? { port: n } : { address, port: n };
+}
+
 const nginxSchema = z
   .strictObject({
-    dir: hostPath
+    dir: nginxDir
       .default("/etc/nginx/tenantry")
       .describe("Directory tenantry owns on the host: sites/, lock and state files."),
-    include: hostPath
+    include: nginxConfFile(
+      "a file nginx includes in its http block",
+      "/etc/nginx/conf.d/tenantry.conf",
+      NGINX_OWN_FILES,
+    )
       .default("/etc/nginx/conf.d/tenantry.conf")
       .describe(
         "File nginx already includes in its http block; tenantry writes its include there.",
       ),
-    config: hostPath
+    config: nginxConfFile("nginx's main config", "/etc/nginx/nginx.conf", [])
       .optional()
       .describe("Main nginx config passed as `nginx -c` (default: nginx's own default)."),
     listen: z
       .array(
-        z.string().regex(/^(?:(?:\[[0-9a-fA-F:.]+\]|[0-9.]+):)?[0-9]{1,5}$/, {
-          error: 'must be a port or address:port, e.g. "80", "[::]:80" or "127.0.0.1:8080"',
+        z.string().refine((v) => parseListen(v) !== undefined, {
+          error:
+            'must be a port from 1 to 65535 or address:port, e.g. "80", "[::]:80" or "127.0.0.1:8080"',
         }),
       )
       .min(1, { error: "needs at least one address to listen on" })
@@ -89,14 +159,26 @@ const nginxSchema = z
   })
   .describe("Where nginx lives on this host; the defaults fit Debian and Ubuntu.");
 
+/**
+ * A zone index (`fe80::1%eth0`) names a network interface of the machine that reads it: it
+ * means nothing in a DNS record, needs escaping in a URL, and depends on the machine that runs
+ * Pulumi. isIP accepts it, so it is refused on its own.
+ */
+const ZONE_INDEX_HINT =
+  "an IPv6 zone index (%eth0) names an interface of one machine; use the host's global address or its name";
+const hostAddress = (example: string, isName: (v: string) => boolean) =>
+  z
+    .string({ error: `must be an IP address or a host name, e.g. ${example}` })
+    .refine((v) => !v.includes("%"), { error: ZONE_INDEX_HINT, abort: true })
+    .refine((v) => isIP(v) !== 0 || isName(v), {
+      error: `must be an IP address or a host name, e.g. ${example}`,
+    });
+
 const hostSchema = z
   .strictObject({
-    address: z
-      .string()
-      .refine((v) => isIP(v) !== 0 || HOST_ADDRESS.test(v), {
-        error: "must be an IP address or a host name, e.g. 203.0.113.10 or vps1.example.com",
-      })
-      .describe("IP or host name that SSH and the Docker connection use."),
+    address: hostAddress("203.0.113.10 or vps1.example.com", (v) => HOST_ADDRESS.test(v)).describe(
+      "IP or host name that SSH and the Docker connection use.",
+    ),
     user: z
       .string()
       .regex(/^[a-z_][a-z0-9_-]{0,31}$/, {
@@ -125,11 +207,7 @@ const hostSchema = z
       .min(0, { error: "must be 0 or more (megabytes)" })
       .default(256)
       .describe("RAM kept back for nginx, Docker and the OS, in MB (default 256)."),
-    publicAddress: z
-      .string()
-      .refine((v) => isIP(v) !== 0 || HOSTNAME.test(v), {
-        error: "must be an IP address or a domain name",
-      })
+    publicAddress: hostAddress("203.0.113.10 or vps1.example.com", (v) => HOSTNAME.test(v))
       .optional()
       .describe("Address DNS records point at, when it differs from `address`."),
     portBase: z
@@ -137,20 +215,97 @@ const hostSchema = z
       .min(1024, { error: "must be from 1024 to 60000" })
       .max(60000, { error: "must be from 1024 to 60000" })
       .default(10000)
-      .describe("Host ports are portBase + slot*10 + service index (default 10000)."),
+      .describe("Host ports are portBase + slot*10 + the service's portOffset (default 10000)."),
     nginx: nginxSchema.prefault({}),
+    retired: z
+      .record(
+        label("tenant name"),
+        z
+          .int({ error: "must be the slot the tenant had, a whole number from 1 up" })
+          .min(1, { error: "must be the slot the tenant had, a whole number from 1 up" }),
+      )
+      .optional()
+      .describe(
+        "Tenants removed from this host whose volumes may still be there: name → the slot it had. No tenant takes such a slot or name until its entry goes (after its volumes are deleted).",
+      ),
   })
   .describe("A VPS that runs tenants.");
 
+/**
+ * What is wrong with an image reference, if anything: its form, a registry port out of range,
+ * or no tag and no digest (Docker then pulls "latest", which changes under a running tenant:
+ * the next container replacement would quietly run another version).
+ */
+export function imageProblem(ref: string): string | undefined {
+  if (!IMAGE_REF.test(ref)) {
+    return 'must be an image reference such as "redis:7-alpine" or "ghcr.io/example/app:1.4.2" (lowercase repository, a tag or @sha256 digest)';
+  }
+  const [name = ""] = ref.split("@");
+  const parts = name.split("/");
+  const registry = parts.length > 1 ? parts[0]! : undefined;
+  const port = registry === undefined ? undefined : /:([0-9]+)$/.exec(registry)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return `registry port ${port} is out of range: a port is a whole number from 1 to 65535`;
+  }
+  if (!ref.includes("@") && !parts[parts.length - 1]!.includes(":")) {
+    return `has no tag, so Docker would pull "latest", which changes under a running tenant; pin a tag or a digest: "${ref}:<tag>" or "${ref}@sha256:<digest>"`;
+  }
+  return undefined;
+}
+
+/**
+ * Container paths no volume may take. Docker refuses "/"; under /proc, /sys and /dev lie the
+ * kernel's files and the container's devices (runc refuses the mount, or /dev/null is gone).
+ */
+const VOLUME_DENIED_TREES = ["/proc", "/sys", "/dev"];
+/**
+ * The image's system directories: a volume exactly there is filled from the image once, at the
+ * first start, so an image upgrade would keep running the old files (a directory below them,
+ * such as /etc/myapp or /var/lib/postgresql/data, is fine).
+ */
+const VOLUME_DENIED_EXACT = [
+  "/bin",
+  "/boot",
+  "/etc",
+  "/lib",
+  "/lib64",
+  "/run",
+  "/sbin",
+  "/usr",
+  "/var",
+];
+
+/** A container path without its trailing "/" ("/data/" and "/data" are one mount point). */
+export function normalVolumePath(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+
+function volumePathProblem(path: string): string | undefined {
+  const p = normalVolumePath(path);
+  if (p === "/") return 'cannot be "/": Docker refuses a volume over the whole container';
+  const tree = VOLUME_DENIED_TREES.find((t) => p === t || p.startsWith(`${t}/`));
+  if (tree !== undefined) {
+    return `cannot be under ${tree}: that is the kernel's and the container's own (${VOLUME_DENIED_TREES.join(", ")}); use a data directory such as /data`;
+  }
+  if (VOLUME_DENIED_EXACT.includes(p)) {
+    return `cannot be ${p} itself: the volume would keep the image's ${p} from the first start, so an upgraded image would run old files; mount a directory below it (e.g. ${p}/myapp) or a data directory such as /data`;
+  }
+  return undefined;
+}
+
+/** A string checked by a function that says what is wrong (one message per value). */
+const checked = (typeMessage: string, problem: (v: string) => string | undefined) =>
+  z.string({ error: typeMessage }).superRefine((v, ctx) => {
+    const message = problem(v);
+    if (message !== undefined) ctx.addIssue({ code: "custom", message, input: v });
+  });
+
 const serviceSchema = z
   .strictObject({
-    image: z
-      .string({ error: 'must be an image reference, e.g. "ghcr.io/example/app:1.4.2"' })
-      .regex(IMAGE_REF, {
-        error:
-          'must be an image reference such as "redis:7-alpine" or "ghcr.io/example/app:1.4.2" (lowercase repository, optional tag or @sha256 digest)',
-      })
-      .describe("Container image."),
+    image: checked(
+      'must be an image reference, e.g. "ghcr.io/example/app:1.4.2"',
+      imageProblem,
+    ).describe("Container image, pinned by a tag or an @sha256 digest."),
     port: port.optional().describe("Port the service listens on inside the container."),
     route: pattern(
       ROUTE,
@@ -167,13 +322,24 @@ const serviceSchema = z
       .array(z.string().refine((v) => !/[\n\r\0]/.test(v), { error: "must be a single line" }))
       .optional()
       .describe("Overrides the image's command (argv list)."),
+    portOffset: z
+      .int({ error: `must be a whole number from 0 to 9` })
+      .min(0, { error: `must be a whole number from 0 to 9` })
+      .max(9, { error: `must be a whole number from 0 to 9` })
+      .optional()
+      .describe(
+        "Host port of this service within its tenant's slot: portBase + slot*10 + portOffset. Required for routed services of an app with more than one service; unique in the app.",
+      ),
     volumes: z
       .record(
         label("volume name"),
         pattern(
           ABS_PATH,
           'must be an absolute path inside the container, e.g. /data (no "." or ".." segments)',
-        ),
+        ).superRefine((v, ctx) => {
+          const message = volumePathProblem(v);
+          if (message !== undefined) ctx.addIssue({ code: "custom", message, input: v });
+        }),
       )
       .default({})
       .describe("Named volumes: name → path in the container. Kept when a tenant is removed."),
@@ -210,8 +376,16 @@ const appSchema = z
       .refine((s) => Object.keys(s).length > 0, { error: "needs at least one service" })
       .describe("Containers of one tenant, reachable from each other by service name."),
     maxBodySize: z
-      .string()
-      .regex(/^[0-9]{1,6}[kmg]?$/, { error: 'must be an nginx size such as "25m" or "1g"' })
+      .string({ error: 'must be an nginx size such as "25m" or "1g"' })
+      .regex(/^[0-9]{1,6}[kmg]?$/, {
+        error: 'must be an nginx size such as "25m" or "1g"',
+        abort: true,
+      })
+      // nginx reads 0 as "no limit": one tenant could fill the host's disk with one upload.
+      .refine((v) => !/^0+[kmg]?$/.test(v), {
+        error:
+          'must be more than 0: nginx reads 0 as no limit at all, so any upload of any size would reach the app; give the largest upload you accept, e.g. "1g"',
+      })
       .default("25m")
       .describe("nginx client_max_body_size for uploads (default 25m)."),
   })
@@ -249,6 +423,12 @@ const tenantSchema = z
       .array(hostname)
       .default([])
       .describe("More domains served by the same site (custom domains)."),
+    zoneApex: z
+      .boolean({ error: "must be true or false" })
+      .optional()
+      .describe(
+        "Allows this tenant a domain that is the apex of a managed zone (the zone's own name, which usually serves the company's own site). Only for a zone that is the tenant's own.",
+      ),
     tls: z
       .enum(["none", "certbot"], { error: 'must be "none" or "certbot"' })
       .default("none")

@@ -27,6 +27,7 @@ apps:
         image: ghcr.io/example/backend:1.0
         port: 8000
         route: /api
+        portOffset: 0
         env: { LOG_LEVEL: info, COMPANY_NAME: App default }
         secrets: [DB_PASSWORD]
         weight: 2
@@ -40,6 +41,7 @@ apps:
         image: ghcr.io/example/frontend:1.0
         port: 80
         route: /
+        portOffset: 2
 plans:
   small: { memoryMb: 400, cpus: 1 }
 tenants:
@@ -70,7 +72,7 @@ describe("planTenant", () => {
   const acme = planTenant(m, "acme");
   const beta = planTenant(m, "beta");
 
-  it("derives host ports from portBase, slot and service order, with overrides", () => {
+  it("derives host ports from portBase, slot and each service's portOffset, with overrides", () => {
     expect(acme.ports).toEqual({ backend: 10010, frontend: 10012 });
     expect(beta.ports).toEqual({ backend: 20070, frontend: 9090 });
   });
