@@ -1,6 +1,7 @@
 // What the subcommands share: reading the manifest file with one-line errors, finding a tenant
 // by name, and plain-text tables.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import * as path from "node:path";
 import { loadManifest, type LoadedManifest } from "../manifest/load";
 import { didYouMean } from "../manifest/problems";
 import type { DnsPlan } from "../plan/dns";
@@ -13,20 +14,31 @@ export class RefusedChange extends Error {
   }
 }
 
-/** Loads and validates FILE; a missing file is one line naming it, not a manifest problem. */
-export function loadManifestFile(file: string): LoadedManifest {
+/** A missing file or a directory is one line naming it (exit 2), not a manifest problem. */
+export function requireManifestFile(file: string): void {
   if (!existsSync(file)) {
     throw new Error(
       `no manifest at ${file} (run in the directory that holds tenants.yaml, or pass FILE)`,
     );
   }
+  if (statSync(file).isDirectory()) {
+    const inside = path.join(file, "tenants.yaml");
+    throw new Error(
+      `${file} is a directory, not a manifest; pass the file${existsSync(inside) ? `: ${inside}` : ", e.g. DIR/tenants.yaml"}`,
+    );
+  }
+}
+
+/** Loads and validates FILE (see requireManifestFile for a missing file or a directory). */
+export function loadManifestFile(file: string): LoadedManifest {
+  requireManifestFile(file);
   return loadManifest(file); // throws ManifestError listing every problem
 }
 
 /** The tenant's name, or an error naming the valid ones. */
 export function tenantNamed(loaded: LoadedManifest, name: string): string {
   const names = Object.keys(loaded.manifest.tenants);
-  if (names.includes(name)) return name;
+  if (Object.hasOwn(loaded.manifest.tenants, name)) return name;
   throw new Error(
     `no tenant "${name}" in ${loaded.file}${didYouMean(name, names)}; tenants: ${names.join(", ") || "(none)"}`,
   );

@@ -1,11 +1,10 @@
 // `tenantry add`: onboards a customer by appending one entry to the manifest. It picks the host
-// and the lowest free slot, refuses (file untouched) when the result would not validate, and
-// writes atomically so an interrupted run never leaves half a file.
-import { renameSync, statSync, writeFileSync } from "node:fs";
-import * as path from "node:path";
+// and the next slot, refuses (file untouched) when the result would not validate, and writes
+// under a lock, atomically and only over the text it read, so neither an interrupted run nor
+// several at once lose or corrupt an entry.
 import { InvalidArgumentError, type Command } from "commander";
 import { parseManifest } from "../../manifest/load";
-import { freeSlot, hostRoom, pickHost } from "../../manifest/placement";
+import { hostRoom, nextSlot, pickHost } from "../../manifest/placement";
 import {
   formatPath,
   formatProblem,
@@ -15,7 +14,8 @@ import {
 import type { Manifest } from "../../manifest/schema";
 import { planTenant } from "../../plan/tenant";
 import { appendTenant } from "../appendTenant";
-import { describeDns, loadManifestFile, RefusedChange } from "../common";
+import { describeDns, loadManifestFile, RefusedChange, requireManifestFile } from "../common";
+import { replaceManifest, withManifestLock } from "../fileEdit";
 
 interface AddOptions {
   readonly app: string;
@@ -99,12 +99,6 @@ function optionFor(
   }
 }
 
-function writeAtomically(file: string, text: string): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(temp, text, { mode: statSync(file).mode });
-  renameSync(temp, file);
-}
-
 function report(m: Manifest, name: string, file: string, line: number): string {
   const plan = planTenant(m, name);
   const limits = m.plans[plan.plan]!;
@@ -126,7 +120,7 @@ export function registerAdd(program: Command): void {
   program
     .command("add")
     .description(
-      "Onboard a customer: append a tenant to the manifest (comments kept), picking the host and the lowest free slot; refuses if the result would not validate",
+      "Onboard a customer: append a tenant to the manifest (comments kept), picking the host and the next slot (never a removed tenant's); refuses if the result would not validate",
     )
     .argument("<name>", "tenant name (a DNS label, e.g. acme)")
     .requiredOption("--app <app>", "app under `apps`")
@@ -137,42 +131,48 @@ export function registerAdd(program: Command): void {
     .option("--env <KEY=VALUE>", "environment for this tenant (repeatable)", collectEnv, {})
     .option("--file <file>", "manifest", "tenants.yaml")
     .action((name: string, options: AddOptions) => {
-      const loaded = loadManifestFile(options.file); // an invalid manifest is refused as it is
-      const m = loaded.manifest;
-      if (name in m.tenants) {
-        refuse(loaded, ["tenants", name], `tenant "${name}" already exists; pick another name`);
-      }
-      const host = chooseHost(loaded, options);
-      const slot = m.hosts[host] === undefined ? 1 : freeSlot(m, host, m.apps[options.app]);
-      if (slot === undefined) {
-        refuse(loaded, ["hosts", host], `host "${host}" has no free slot left; pick another host`);
-      }
-      const entry: Record<string, unknown> = {
-        app: options.app,
-        plan: options.plan,
-        host,
-        slot,
-        domain: options.domain,
-      };
-      if (options.alias.length > 0) entry.aliases = options.alias;
-      if (Object.keys(options.env).length > 0) entry.env = options.env;
-
-      const text = appendTenant(loaded.text, name, entry);
-      const result = parseManifest(text, options.file);
-      if (!result.ok) {
-        // Nothing is written. Problems in the new entry name the option that put them there;
-        // the others keep the line they have in the file as it is.
-        const shift = insertedLines(loaded.text, text);
-        throw new RefusedChange(
-          result.problems.map((p) =>
-            p.path[0] === "tenants" && p.path[1] === name
-              ? `${optionFor(p.path, name, options, entry)} (${formatPath(p.path)}): ${p.message}`
-              : formatProblem({ ...p, line: p.line >= shift.end ? p.line - shift.count : p.line }),
-          ),
-        );
-      }
-      writeAtomically(options.file, text);
-      const line = result.loaded.locate(["tenants", name], "key").line;
-      process.stdout.write(`${report(result.loaded.manifest, name, options.file, line)}\n`);
+      // One add at a time; the slot is picked from the file as it is under the lock.
+      requireManifestFile(options.file);
+      withManifestLock(options.file, () => add(name, options));
     });
+}
+
+function add(name: string, options: AddOptions): void {
+  const loaded = loadManifestFile(options.file); // an invalid manifest is refused as it is
+  const m = loaded.manifest;
+  if (Object.hasOwn(m.tenants, name)) {
+    refuse(loaded, ["tenants", name], `tenant "${name}" already exists; pick another name`);
+  }
+  const host = chooseHost(loaded, options);
+  const slot = m.hosts[host] === undefined ? 1 : nextSlot(m, host, m.apps[options.app]);
+  if (slot === undefined) {
+    refuse(loaded, ["hosts", host], `host "${host}" has no free slot left; pick another host`);
+  }
+  const entry: Record<string, unknown> = {
+    app: options.app,
+    plan: options.plan,
+    host,
+    slot,
+    domain: options.domain,
+  };
+  if (options.alias.length > 0) entry.aliases = options.alias;
+  if (Object.keys(options.env).length > 0) entry.env = options.env;
+
+  const text = appendTenant(loaded.text, name, entry);
+  const result = parseManifest(text, options.file);
+  if (!result.ok) {
+    // Nothing is written. Problems in the new entry name the option that put them there;
+    // the others keep the line they have in the file as it is.
+    const shift = insertedLines(loaded.text, text);
+    throw new RefusedChange(
+      result.problems.map((p) =>
+        p.path[0] === "tenants" && p.path[1] === name
+          ? `${optionFor(p.path, name, options, entry)} (${formatPath(p.path)}): ${p.message}`
+          : formatProblem({ ...p, line: p.line >= shift.end ? p.line - shift.count : p.line }),
+      ),
+    );
+  }
+  replaceManifest(options.file, loaded.text, text);
+  const line = result.loaded.locate(["tenants", name], "key").line;
+  process.stdout.write(`${report(result.loaded.manifest, name, options.file, line)}\n`);
 }

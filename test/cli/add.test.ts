@@ -1,5 +1,6 @@
 // `tenantry add` run as a user runs it: the entry lands in tenants.yaml with every existing byte
-// kept, in the lowest free slot, on the right host; refusals leave the file byte-identical.
+// kept, in the slot after the highest one used or retired, on the right host; refusals leave the
+// file byte-identical.
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../manifest/schema";
@@ -8,11 +9,11 @@ import {
   expectedPorts,
   filesIn,
   isManaged,
-  lowestFreeSlot,
   manifestOf,
   positionOf,
   problemLines,
   read,
+  slotAfterHighest,
   splitInsertion,
   tenantry,
   useScratch,
@@ -56,7 +57,7 @@ function addedEntry(before: string, after: string): unknown {
 describe.concurrent("tenantry add", () => {
   it("appends the tenant with every existing byte kept, reports it and the next step, and the file validates", async () => {
     const dir = scratch("add", { "tenants.yaml": EXAMPLE });
-    const slot = lowestFreeSlot(example, "vps1");
+    const slot = slotAfterHighest(example, "vps1");
     const result = await tenantry(
       dir,
       ...["add", "acme", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
@@ -99,22 +100,60 @@ describe.concurrent("tenantry add", () => {
     expect(check.stdout).toMatch(/^tenants\.yaml: valid, 4 tenants on 1 host, /);
   });
 
-  it("takes the lowest free slot: the gap left by a removed tenant", async () => {
+  it("never reuses the slot of a removed tenant, whose volumes may still be on the host: a gap stays a gap", async () => {
     const before = withoutTenant(EXAMPLE, "company2");
     const m = manifestOf(before);
     const gap = example.tenants.company2!.slot;
-    expect(lowestFreeSlot(m, "vps1")).toBe(gap); // the gap is the lowest free slot
-    expect(Math.max(...Object.values(m.tenants).map((t) => t.slot))).toBeGreaterThan(gap);
+    const highest = Math.max(...Object.values(m.tenants).map((t) => t.slot));
+    expect(highest).toBeGreaterThan(gap); // company2 left a gap below the highest slot
     const dir = scratch("gap", { "tenants.yaml": before });
     const result = await tenantry(
       dir,
       ...["add", "acme", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
     );
+    expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const after = read(dir);
-    expect(addedEntry(before, after)).toMatchObject({ acme: { host: "vps1", slot: gap } });
-    expect(result.stdout).toContain(`slot ${gap}`);
+    expect(addedEntry(before, after)).toMatchObject({ acme: { host: "vps1", slot: highest + 1 } });
+    expect(result.stdout).toContain(`slot ${highest + 1}`);
     expect(result.stdout).toContain(portsLine(manifestOf(after), "acme"));
+  });
+
+  // The highest tenant removed: only the manifest's note of it keeps its slot from coming back.
+  const retiredTop = withoutTenant(EXAMPLE, "tenant1").replace(
+    "    memoryMb: 2048 #",
+    `    retired: { tenant1: ${example.tenants.tenant1!.slot} }\n    memoryMb: 2048 #`,
+  );
+  it("keeps clear of a slot under hosts.<name>.retired, even when it is the highest", async () => {
+    const m = manifestOf(retiredTop);
+    const retired = example.tenants.tenant1!.slot;
+    expect(Math.max(...Object.values(m.tenants).map((t) => t.slot))).toBeLessThan(retired);
+    const dir = scratch("retired", { "tenants.yaml": retiredTop });
+    const result = await tenantry(
+      dir,
+      ...["add", "acme", "--app", "mcoder", "--plan", "small", "--domain", "acme.example.com"],
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(addedEntry(retiredTop, read(dir))).toMatchObject({ acme: { slot: retired + 1 } });
+  });
+
+  it("refuses a retired tenant's name on its host: the new tenant would take over the old volumes", async () => {
+    const dir = scratch("retired-name", { "tenants.yaml": retiredTop });
+    const result = await tenantry(
+      dir,
+      ...["add", "tenant1", "--app", "mcoder", "--plan", "small", "--domain", "t1.example.com"],
+    );
+    expect(result.code).toBe(1);
+    expect(problemLines(result.stderr)).toEqual({
+      problems: [
+        expect.stringMatching(
+          /^tenant tenant1 \(tenants\.tenant1\): a tenant "tenant1" was removed from host "vps1" and its volumes may still be there \(hosts\.vps1\.retired\)/,
+        ),
+      ],
+      summary: "1 problem; nothing was changed.",
+    });
+    expect(read(dir)).toBe(retiredTop);
   });
 
   const taken = positionOf(EXAMPLE, "\n  company2:", "company2:");
@@ -224,7 +263,7 @@ describe.concurrent("tenantry add", () => {
       );
       expect(result.code).toBe(0);
       const after = read(dir);
-      const slot = lowestFreeSlot(m, "vps1");
+      const slot = slotAfterHighest(m, "vps1");
       expect(addedEntry(twoHosts, after)).toMatchObject({ acme: { host: "vps1", slot } });
       expect(result.stdout).toContain(`host vps1  slot ${slot}`);
       expect(result.stdout).toContain(portsLine(manifestOf(after), "acme"));
@@ -240,7 +279,7 @@ describe.concurrent("tenantry add", () => {
       );
       expect(result.code).toBe(0);
       const after = read(dir);
-      const slot = lowestFreeSlot(m, "vps2");
+      const slot = slotAfterHighest(m, "vps2");
       expect(addedEntry(twoHosts, after)).toMatchObject({ shop: { host: "vps2", slot } });
       expect(result.stdout).toContain(`host vps2  slot ${slot}`);
       // portBase 20000, and frontbase's routed services are its 1st and 3rd

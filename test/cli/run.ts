@@ -131,25 +131,24 @@ export function isManaged(m: Manifest, domain: string): boolean {
   return Object.keys(m.dns.zones).some((zone) => domain === zone || domain.endsWith(`.${zone}`));
 }
 
-/** Host port of every routed service: the fixed one, else portBase + slot*10 + service index. */
+/**
+ * Host port of every routed service: the fixed one, else portBase + slot*10 + its portOffset
+ * (a single-service app's one service: 0).
+ */
 export function expectedPorts(m: Manifest, tenant: string): Array<[string, number]> {
   const t = m.tenants[tenant]!;
   const base = m.hosts[t.host]!.portBase;
-  return Object.entries(m.apps[t.app]!.services).flatMap(([svc, s], index) =>
-    s.route === undefined ? [] : [[svc, t.ports[svc] ?? base + t.slot * 10 + index]],
+  return Object.entries(m.apps[t.app]!.services).flatMap(([svc, s]) =>
+    s.route === undefined ? [] : [[svc, t.ports[svc] ?? base + t.slot * 10 + (s.portOffset ?? 0)]],
   );
 }
 
-/** The lowest slot no tenant on the host holds. */
-export function lowestFreeSlot(m: Manifest, host: string): number {
-  const taken = new Set(
-    Object.values(m.tenants)
-      .filter((t) => t.host === host)
-      .map((t) => t.slot),
-  );
-  let slot = 1;
-  while (taken.has(slot)) slot++;
-  return slot;
+/** The slot after the highest one any tenant on the host holds or held (hosts.<h>.retired). */
+export function slotAfterHighest(m: Manifest, host: string): number {
+  const slots = Object.values(m.tenants)
+    .filter((t) => t.host === host)
+    .map((t) => t.slot);
+  return Math.max(0, ...slots, ...Object.values(m.hosts[host]!.retired ?? {})) + 1;
 }
 
 /** The example with a second, larger host vps2 (portBase 20000, a name, not an IP). */
