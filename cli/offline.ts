@@ -22,6 +22,14 @@ export interface RecordedResource {
   readonly dependencies: readonly string[];
   readonly retainOnDelete: boolean;
   readonly deleteBeforeReplace: boolean;
+  /**
+   * Whether the program set `deleteBeforeReplace` at all: the engine lets an explicit option,
+   * true or false, override the provider's choice (pulumi/pulumi
+   * pkg/resource/deploy/source_eval.go RegisterResource; step_generator.go continueStepsFromDiff).
+   */
+  readonly deleteBeforeReplaceDefined: boolean;
+  /** Inputs whose change the engine turns into a replacement (`replaceOnChanges`). */
+  readonly replaceOnChanges: readonly string[];
   readonly protect: boolean;
   readonly additionalSecretOutputs: readonly string[];
   /** Where the program constructed it (`file:///...:line`), as Pulumi shows it; "" if none. */
@@ -39,6 +47,8 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getRetainondelete(): boolean;
   getDeletebeforereplace(): boolean;
+  getDeletebeforereplacedefined(): boolean;
+  getReplaceonchangesList(): string[];
   getProtect(): boolean;
   getAdditionalsecretoutputsList(): string[];
   getSourceposition(): { getUri(): string; getLine(): number } | undefined;
@@ -196,6 +206,8 @@ function recordRegistrations(): RecordedResource[] {
           dependencies: req.getDependenciesList(),
           retainOnDelete: req.getRetainondelete(),
           deleteBeforeReplace: req.getDeletebeforereplace(),
+          deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
+          replaceOnChanges: req.getReplaceonchangesList(),
           protect: req.getProtect(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           sourcePosition: sourcePosition(req),

@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { providerCpus } from "../core/dockerValues";
 import { dnsResourceName, networkName, secretResourceName, siteResourceName } from "../core/names";
 import { dnsSummary, type DnsSummary } from "../plan/dns";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
@@ -45,18 +46,23 @@ export class TenantInstance extends pulumi.ComponentResource {
   constructor(name: string, args: TenantInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenantry:index:TenantInstance", name, {}, opts);
     const { plan } = args;
-    const labels: Label[] = [
-      { label: "tenantry.tenant", value: name },
-      { label: "tenantry.app", value: plan.app },
-    ];
+    // Only what never changes for the object goes on networks and volumes: labels force their
+    // replacement, Docker returns an existing volume with its old labels, and a network with
+    // containers attached cannot be replaced. Containers are replaced anyway when the app changes.
+    const tenantLabel: Label = { label: "tenantry.tenant", value: name };
 
-    this.network = createNetwork(this, name, args, labels);
+    this.network = createNetwork(this, name, args, [tenantLabel]);
     const secrets = createSecrets(this, name, args);
     this.containers = plan.services.map((service) =>
       createContainer(this, name, args, service, {
         network: this.network,
         secrets,
-        labels: [...labels, { label: "tenantry.service", value: service.name }],
+        tenantLabel,
+        labels: [
+          tenantLabel,
+          { label: "tenantry.app", value: plan.app },
+          { label: "tenantry.service", value: service.name },
+        ],
       }),
     );
     createDnsRecords(this, name, args);
@@ -156,11 +162,15 @@ function createContainer(
   wiring: {
     network: docker.Network;
     secrets: ReadonlyMap<string, pulumi.Output<string>>;
+    tenantLabel: Label;
     labels: Label[];
   },
 ): docker.Container {
   const { host } = args;
-  const volumes = createVolumes(parent, args, service, wiring.labels);
+  const volumes = createVolumes(parent, args, service, [
+    wiring.tenantLabel,
+    { label: "tenantry.service", value: service.name },
+  ]);
   const image = host.images.get(service.image);
   if (image === undefined) {
     throw new pulumi.ResourceError(
@@ -177,7 +187,8 @@ function createContainer(
       restart: "unless-stopped",
       memory: service.memoryMb,
       memorySwap: service.memoryMb,
-      cpus: service.cpus.toFixed(2),
+      // The form the provider reads back: any other replaces the container on every up.
+      cpus: providerCpus(service.cpus),
       envs: env.envs,
       command: service.command ? [...service.command] : undefined,
       // Only the tenant's network (the provider detaches the default bridge), with the
@@ -217,6 +228,9 @@ function createContainer(
       parent,
       provider: host.docker,
       additionalSecretOutputs: env.secret ? ["envs"] : [],
+      // The provider neither updates a changed health check nor replaces for it (it only
+      // records it in state), so a new check would never reach the container: replace instead.
+      replaceOnChanges: ["healthcheck"],
     },
   );
 }

@@ -96,14 +96,14 @@ describe("program on the example manifest", () => {
       restart: "unless-stopped",
       memory: 300,
       memorySwap: 300,
-      cpus: "0.50",
+      cpus: "0.5", // as the provider reads it back (core/dockerValues.ts)
       logDriver: "json-file",
       logOpts: { "max-size": "10m", "max-file": "3" },
     });
     // frontbase on plan team (600 MB, 1 CPU) split by weight 3:1:1:1.
     expect(named(resources, T.container, "tenant1-backend").inputs).toMatchObject({
       memory: 300,
-      cpus: "0.50",
+      cpus: "0.5",
     });
     expect(named(resources, T.container, "tenant1-redis").inputs).toMatchObject({
       memory: 100,

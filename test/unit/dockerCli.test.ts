@@ -290,6 +290,8 @@ function resource(
     dependencies,
     retainOnDelete: false,
     deleteBeforeReplace: false,
+    deleteBeforeReplaceDefined: false,
+    replaceOnChanges: [],
     protect: false,
     additionalSecretOutputs: [],
     sourcePosition: "",
