@@ -12,6 +12,7 @@ import { missingStackConfig } from "./manifest/stackConfig";
 import { configSecretKey } from "./core/names";
 import { dnsSummary, type DnsSummary } from "./plan/dns";
 import { planTenants, type TenantPlan } from "./plan/tenant";
+import { hostWildcardCertificates } from "./plan/tls";
 import { sitesDigest } from "./remote/nginx";
 import { withoutPromiseStacks } from "./runtime/promiseStacks";
 import { TenantInstance } from "./components/tenantInstance";
@@ -36,6 +37,13 @@ const sshKeyPath = config.get("sshKeyPath");
 const plansByHost = new Map(Object.keys(manifest.hosts).map((h) => [h, [] as TenantPlan[]]));
 for (const plan of plans) plansByHost.get(plan.host)!.push(plan);
 
+/** A host's wildcard certificates and, when it has any, the DNS-01 token (README, "TLS"). */
+function wildcardArgs(hostName: string) {
+  const wildcards = hostWildcardCertificates(manifest, hostName);
+  if (wildcards.length === 0) return { wildcards };
+  return { wildcards, acmeDnsToken: config.requireSecret("acmeDnsToken") };
+}
+
 withoutPromiseStacks(() => {
   const providers = {
     command: new command.Provider("command"),
@@ -53,6 +61,7 @@ withoutPromiseStacks(() => {
       privateKey,
       sshKeyPath,
       commandProvider: providers.command,
+      ...wildcardArgs(hostName),
     });
     const instances = onHost.map(
       (plan) =>

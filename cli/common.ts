@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { loadManifest, type LoadedManifest } from "../manifest/load";
 import { didYouMean } from "../manifest/problems";
 import type { DnsPlan } from "../plan/dns";
+import type { TenantTls } from "../plan/tls";
 
 /** A change the CLI refused, file untouched: one line per problem (exit 1). */
 export class RefusedChange extends Error {
@@ -50,6 +51,23 @@ export function plural(n: number, word: string): string {
 
 export function dnsKind(d: DnsPlan): "managed" | "external" {
   return d.managed ? "managed" : "external";
+}
+
+/** How a tenant is served, in one line: the mode, where it came from, the certificate. */
+export function describeTls(tls: TenantTls): string {
+  const from =
+    tls.source === "tenant"
+      ? ""
+      : ` (default from ${tls.source === "host" ? "its host" : "tls.mode"})`;
+  if (tls.mode === "none") return `none${from}: HTTP only, no certificate`;
+  const cert = tls.certificate;
+  const what =
+    cert === undefined
+      ? "no certificate (see tenantry validate)"
+      : cert.kind === "wildcard"
+        ? `the host's *.${cert.zone} certificate (DNS-01), shared: requests nothing of its own`
+        : `own certificate for ${cert.names.join(", ")} (HTTP-01)`;
+  return `${tls.mode}${from}: ${what}${tls.hsts ? ", HSTS" : ""}; HTTP redirects to HTTPS`;
 }
 
 /** What happens to a domain's DNS record, in one line. */

@@ -163,7 +163,8 @@ function setOfflineConfig(tenantsFile: string, options: OfflineOptions): void {
   if (options.fillSecrets ?? true) {
     config["tenantry:sshPrivateKey"] = OFFLINE_SECRET;
     config["cloudflare:apiToken"] = OFFLINE_SECRET;
-    secretKeys.push("tenantry:sshPrivateKey", "cloudflare:apiToken");
+    config["tenantry:acmeDnsToken"] = OFFLINE_SECRET;
+    secretKeys.push("tenantry:sshPrivateKey", "cloudflare:apiToken", "tenantry:acmeDnsToken");
     const manifest = options.manifest ?? loadManifest(tenantsFile).manifest;
     for (const [tenant, entry] of Object.entries(manifest.tenants)) {
       for (const key of entry.secretEnv) {

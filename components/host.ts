@@ -12,6 +12,8 @@ import {
 import { imageSlug } from "../core/names";
 import type { Host } from "../manifest/schema";
 import { renderHostInclude } from "../remote/nginx";
+import type { CertificatePlan } from "../plan/tls";
+import { wildcardCertificateScript, wildcardRemoveScript } from "../remote/tls";
 import {
   asRoot,
   hostBootstrapCommand,
@@ -31,6 +33,10 @@ export interface TenantHostArgs {
   /** Private key file for Docker's ssh client; the agent and default keys when absent. */
   readonly sshKeyPath?: string;
   readonly commandProvider: command.Provider;
+  /** The host's `*.<zone>` certificates (plan/tls.ts hostWildcardCertificates). */
+  readonly wildcards?: readonly CertificatePlan[];
+  /** Cloudflare token for their DNS-01 challenges (a Pulumi secret; kept on the host, 0600). */
+  readonly acmeDnsToken?: pulumi.Input<string>;
 }
 
 export class TenantHost extends pulumi.ComponentResource {
@@ -42,6 +48,8 @@ export class TenantHost extends pulumi.ComponentResource {
   public readonly bootstrap: command.remote.Command;
   /** Image reference → image id to run. */
   public readonly images: ReadonlyMap<string, pulumi.Output<string>>;
+  /** Certificate lineage name → the step that requests that wildcard certificate. */
+  public readonly wildcards: ReadonlyMap<string, command.remote.Command>;
   private readonly commandProvider: command.Provider;
 
   constructor(name: string, args: TenantHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -66,7 +74,11 @@ export class TenantHost extends pulumi.ComponentResource {
       {
         connection: this.connection,
         create: hostBootstrapCommand(this.layout, name, this.user),
-        stdin: renderHostInclude({ sitesDir: sitesDir(this.layout), listen: this.layout.listen }),
+        stdin: renderHostInclude({
+          sitesDir: sitesDir(this.layout),
+          listen: this.layout.listen,
+          tlsListen: args.host.nginx.tlsListen,
+        }),
         addPreviousOutputInEnv: false,
       },
       { parent: this, provider: this.commandProvider },
@@ -84,6 +96,7 @@ export class TenantHost extends pulumi.ComponentResource {
       images.set(image, remote.imageId);
     }
     this.images = images;
+    this.wildcards = createWildcards(this, args);
 
     this.registerOutputs({ bootstrap: this.bootstrap.stdout });
   }
@@ -106,4 +119,42 @@ export class TenantHost extends pulumi.ComponentResource {
       { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap, ...sites] },
     );
   }
+}
+
+/**
+ * One DNS-01 step per `*.<zone>` certificate of the host: the Cloudflare token travels on stdin
+ * (a secret, never in the command text) into a 0600 file certbot renews with. Tenants under the
+ * zone only depend on it: onboarding one requests nothing.
+ */
+function createWildcards(
+  host: TenantHost,
+  args: TenantHostArgs,
+): Map<string, command.remote.Command> {
+  const steps = new Map<string, command.remote.Command>();
+  for (const cert of args.wildcards ?? []) {
+    if (args.acmeDnsToken === undefined) {
+      throw new pulumi.ResourceError(
+        `host ${host.name} serves tenants with tls: wildcard but no Cloudflare token for DNS-01 was given (stack config tenantry:acmeDnsToken)`,
+        host,
+      );
+    }
+    const step = new command.remote.Command(
+      `${host.name}-${cert.name}`,
+      {
+        connection: host.connection,
+        create: asRoot(host.user, wildcardCertificateScript(host.layout, cert)),
+        delete: asRoot(host.user, wildcardRemoveScript(host.layout, cert)),
+        stdin: pulumi.secret(pulumi.interpolate`dns_cloudflare_api_token = ${args.acmeDnsToken}\n`),
+        addPreviousOutputInEnv: false,
+      },
+      {
+        parent: host,
+        provider: args.commandProvider,
+        dependsOn: [host.bootstrap],
+        additionalSecretOutputs: ["stdout", "stderr"],
+      },
+    );
+    steps.set(cert.name, step);
+  }
+  return steps;
 }

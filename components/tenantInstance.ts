@@ -12,7 +12,8 @@ import { dnsResourceName, networkName, secretResourceName, siteResourceName } fr
 import { dnsSummary, type DnsSummary } from "../plan/dns";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
 import { healthCheckCommand } from "../remote/health";
-import { renderSite } from "../remote/nginx";
+import { renderSite, renderTlsSite } from "../remote/nginx";
+import { tenantTlsRemoveScript, tenantTlsScript } from "../remote/tls";
 import { asRoot, siteInstallScript, siteRemoveScript } from "../remote/scripts";
 import type { TenantHost } from "./host";
 
@@ -42,6 +43,8 @@ export class TenantInstance extends pulumi.ComponentResource {
   public readonly network: docker.Network;
   public readonly containers: readonly docker.Container[];
   public readonly site: command.remote.Command;
+  /** Its TLS step (certificate, HTTPS server, redirect); none for tls: none. */
+  public readonly tls: command.remote.Command | undefined;
 
   constructor(name: string, args: TenantInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenantry:index:TenantInstance", name, {}, opts);
@@ -67,6 +70,7 @@ export class TenantInstance extends pulumi.ComponentResource {
     );
     createDnsRecords(this, name, args);
     this.site = createSite(this, name, args);
+    this.tls = createCertificate(this, name, args, this.site);
 
     this.url = pulumi.output(plan.url);
     this.domain = pulumi.output(plan.domain);
@@ -289,5 +293,51 @@ function createSite(
       addPreviousOutputInEnv: false,
     },
     { parent, provider: providers.command, dependsOn: [host.bootstrap] },
+  );
+}
+
+/**
+ * The tenant's TLS step, after its site (an acme certificate is validated through the site's
+ * challenge location) and, for wildcard, after its host's certificate. It asks for nothing while
+ * its certificate is valid; its delete removes the HTTPS server and redirect, then (acme) the
+ * certificate with its renewal config. Replaced delete-first when the tenant changes host or
+ * certificate, so the old step never removes what the new one installed under the same names.
+ */
+function createCertificate(
+  parent: TenantInstance,
+  name: string,
+  { plan, host, providers }: TenantInstanceArgs,
+  site: command.remote.Command,
+): command.remote.Command | undefined {
+  const cert = plan.tls.certificate;
+  const tls = plan.site.tls;
+  if (cert === undefined || tls === undefined) return undefined;
+  const wildcard = cert.kind === "wildcard" ? host.wildcards.get(cert.name) : undefined;
+  if (cert.kind === "wildcard" && wildcard === undefined) {
+    throw new pulumi.ResourceError(`host ${host.name} has no step for ${cert.name}`, parent);
+  }
+  const target = {
+    tenant: name,
+    marker: plan.site.marker,
+    certificate: cert,
+    webroot: tls.webroot,
+    snippets: tls.snippets,
+  };
+  return new command.remote.Command(
+    `${name}-tls`,
+    {
+      connection: host.connection,
+      create: asRoot(host.user, tenantTlsScript(host.layout, target)),
+      delete: asRoot(host.user, tenantTlsRemoveScript(host.layout, target)),
+      stdin: renderTlsSite(plan.site),
+      triggers: [plan.site.marker, cert.name],
+      addPreviousOutputInEnv: false,
+    },
+    {
+      parent,
+      provider: providers.command,
+      dependsOn: [site, ...(wildcard === undefined ? [] : [wildcard])],
+      deleteBeforeReplace: true,
+    },
   );
 }

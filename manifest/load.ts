@@ -513,12 +513,14 @@ function validEntries(data: unknown): Manifest {
     return out;
   };
   const dns = shape.dns.safeParse(isObject(data) ? data.dns : undefined);
+  const tls = shape.tls.safeParse(isObject(data) ? data.tls : undefined);
   return {
     hosts: section("hosts"),
     apps: section("apps"),
     plans: section("plans"),
     tenants: section("tenants"),
     dns: dns.success ? dns.data : { zones: {} },
+    tls: tls.success ? tls.data : shape.tls.parse(undefined),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   tenantPorts,
 } from "../core/ports";
 import { didYouMean, listChoices, type Problem } from "./problems";
+import { checkTlsRules } from "./tlsRules";
 import {
   NGINX_ROOT,
   normalVolumePath,
@@ -67,6 +68,7 @@ export function checkRules(m: Manifest, known: KnownNames): Problem[] {
     ...checkImageNames(m),
     ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
+    ...checkTlsRules(m),
   ];
 }
 

@@ -156,6 +156,16 @@ const nginxSchema = z
       .min(1, { error: "needs at least one address to listen on" })
       .default(["80", "[::]:80"])
       .describe("nginx listen addresses for tenant sites and the catch-all server."),
+    tlsListen: z
+      .array(
+        z.string().refine((v) => parseListen(v) !== undefined, {
+          error: 'must be a port from 1 to 65535 or address:port, e.g. "443" or "[::]:443"',
+        }),
+      )
+      .default(["443", "[::]:443"])
+      .describe(
+        "nginx listen addresses for HTTPS (tenant sites with tls acme or wildcard, and the default server that rejects unknown names); [] serves no HTTPS on this host.",
+      ),
   })
   .describe("Where nginx lives on this host; the defaults fit Debian and Ubuntu.");
 
@@ -173,6 +183,19 @@ const hostAddress = (example: string, isName: (v: string) => boolean) =>
     .refine((v) => isIP(v) !== 0 || isName(v), {
       error: `must be an IP address or a host name, e.g. ${example}`,
     });
+
+/**
+ * How a tenant is served (README, "TLS"): `acme` (HTTP-01 through certbot on the host; `certbot`
+ * is the name 0.1 accepted and still means it), `wildcard` (one `*.<zone>` certificate per host
+ * through DNS-01, for tenants directly under a managed zone) or `none` (HTTP only).
+ */
+export const TLS_MODES = ["acme", "wildcard", "none"] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+const tlsMode = z
+  .enum(["acme", "certbot", "wildcard", "none"], {
+    error: 'must be "acme", "wildcard" or "none" ("certbot" is accepted and means "acme")',
+  })
+  .transform((v): TlsMode => (v === "certbot" ? "acme" : v));
 
 const hostSchema = z
   .strictObject({
@@ -217,6 +240,9 @@ const hostSchema = z
       .default(10000)
       .describe("Host ports are portBase + slot*10 + the service's portOffset (default 10000)."),
     nginx: nginxSchema.prefault({}),
+    tls: tlsMode
+      .optional()
+      .describe("TLS mode of this host's tenants that set none (default: tls.mode)."),
     retired: z
       .record(
         label("tenant name"),
@@ -429,10 +455,17 @@ const tenantSchema = z
       .describe(
         "Allows this tenant a domain that is the apex of a managed zone (the zone's own name, which usually serves the company's own site). Only for a zone that is the tenant's own.",
       ),
-    tls: z
-      .enum(["none", "certbot"], { error: 'must be "none" or "certbot"' })
-      .default("none")
-      .describe("TLS mode. certbot is accepted but not automated yet (see README)."),
+    tls: tlsMode
+      .optional()
+      .describe(
+        "TLS mode: acme (own certificate, HTTP-01), wildcard (the host's *.<zone> certificate) or none (HTTP only). Default: the host's tls, then tls.mode.",
+      ),
+    hsts: z
+      .boolean({ error: "must be true or false" })
+      .default(false)
+      .describe(
+        "Send Strict-Transport-Security (one year) on HTTPS: browsers then refuse plain HTTP for the domains. Only with acme or wildcard.",
+      ),
     env: envMap.default({}).describe("Environment for this tenant; overrides the app's env."),
     secretEnv: z
       .array(envKey)
@@ -463,6 +496,32 @@ export const manifestSchema = z
       })
       .prefault({})
       .describe("DNS records tenantry manages in Cloudflare."),
+    tls: z
+      .strictObject({
+        mode: tlsMode
+          .default("acme")
+          .describe("TLS mode of tenants and hosts that set none (default acme)."),
+        email: pattern(
+          /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/,
+          'must be an email address such as "ops@example.com"',
+        )
+          .optional()
+          .describe("ACME account email (the CA's notices about the account)."),
+        directory: pattern(
+          /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%/-]*)?$/,
+          'must be an https URL of an ACME directory, e.g. "https://acme-v02.api.letsencrypt.org/directory"',
+        )
+          .optional()
+          .describe("ACME directory URL (default: Let's Encrypt)."),
+        staging: z
+          .boolean({ error: "must be true or false" })
+          .default(false)
+          .describe(
+            "Use Let's Encrypt's staging directory (untrusted certificates, higher limits) to try a setup.",
+          ),
+      })
+      .prefault({})
+      .describe("How tenants get certificates: the ACME server, its account, the default mode."),
     apps: z
       .record(label("app name"), appSchema)
       .describe("Applications by name: the containers each tenant of the app gets."),

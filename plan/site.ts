@@ -17,4 +17,19 @@ export interface SiteSpec {
   readonly listen: readonly string[];
   readonly maxBodySize: string;
   readonly routes: readonly SiteRoute[];
+  /** HTTPS (tls acme or wildcard): remote/nginx.ts adds the :443 server and the redirect. */
+  readonly tls?: SiteTls | undefined;
+}
+
+export interface SiteTls {
+  /** nginx listen addresses for HTTPS (`hosts.<name>.nginx.tlsListen`). */
+  readonly listen: readonly string[];
+  /** The certificate chain and key nginx serves (certbot's live lineage). */
+  readonly certificate: string;
+  readonly key: string;
+  readonly hsts: boolean;
+  /** HTTP-01 only: the directory certbot writes challenges to, served on :80. */
+  readonly webroot?: string | undefined;
+  /** Directory where the tenant's TLS step writes its redirect and OCSP stapling snippets. */
+  readonly snippets: string;
 }

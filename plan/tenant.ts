@@ -6,6 +6,7 @@ import { serviceCpus, serviceMemoryMb, serviceSecrets } from "../manifest/rules"
 import type { Manifest } from "../manifest/schema";
 import { planDns, type DnsPlan } from "./dns";
 import type { SiteSpec } from "./site";
+import { planTenantTls, siteTls, type TenantTls } from "./tls";
 
 export interface VolumePlan {
   readonly name: string;
@@ -45,7 +46,8 @@ export interface TenantPlan {
   readonly slot: number;
   readonly domain: string;
   readonly domains: readonly string[];
-  readonly tls: "none" | "certbot";
+  /** How it is served: acme, wildcard or none (HTTP only), and with which certificate. */
+  readonly tls: TenantTls;
   readonly url: string;
   readonly services: readonly ServicePlan[];
   /** Unique generated secret names (one RandomPassword each). */
@@ -95,6 +97,7 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
   const domains = [tenant.domain, ...tenant.aliases];
   const marker = siteMarker(name, tenant.host);
   const target = host.publicAddress ?? host.address;
+  const tls = planTenantTls(m, name);
   return {
     name,
     app: tenant.app,
@@ -103,8 +106,8 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
     slot: tenant.slot,
     domain: tenant.domain,
     domains,
-    tls: tenant.tls,
-    url: `http://${tenant.domain}`,
+    tls,
+    url: `${tls.mode === "none" ? "http" : "https"}://${tenant.domain}`,
     services,
     secrets: [...new Set(services.flatMap((s) => s.generatedSecrets.map((g) => g.secret)))].sort(),
     secretEnv: tenant.secretEnv,
@@ -119,6 +122,7 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
       routes: services
         .filter((s) => s.route !== undefined && s.hostPort !== undefined)
         .map((s) => ({ service: s.name, path: s.route!, port: s.hostPort! })),
+      tls: siteTls(tls, name, host.nginx),
     },
     dns: domains.map((d) => planDns(d, target, m.dns.zones)),
   };

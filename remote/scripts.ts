@@ -34,12 +34,12 @@ export function hostLayout(settings: NginxSettings): HostLayout {
 }
 
 export const sitesDir = (layout: HostLayout): string => `${layout.dir}/sites`;
-const lockFile = (layout: HostLayout): string => `${layout.dir}/lock`;
+export const lockFile = (layout: HostLayout): string => `${layout.dir}/lock`;
 /**
  * Present while nginx may run an older config than the files: every change sets it, a reload
  * clears it.
  */
-const reloadFlag = (layout: HostLayout): string => `${layout.dir}/reload-pending`;
+export const reloadFlag = (layout: HostLayout): string => `${layout.dir}/reload-pending`;
 /** While a file is swapped in and tested: its live path, and a copy of what it replaced. */
 const journal = (layout: HostLayout): string => `${layout.dir}/pending`;
 const journalCopy = (layout: HostLayout): string => `${layout.dir}/pending.prev`;
@@ -59,7 +59,7 @@ const REQUIRED_TOOLS = [
  * Every step that changes a file is its own command or ends in `|| fail`: `set -e` does not stop
  * inside an AND list, and a full disk must fail the script, not report success.
  */
-function prelude(layout: HostLayout): Shell[] {
+export function prelude(layout: HostLayout): Shell[] {
   const nginx = layout.nginx;
   const lock = lockFile(layout);
   return [
@@ -119,7 +119,7 @@ function prelude(layout: HostLayout): Shell[] {
  * A host that already fails can still take a change that makes it pass (the next apply repairs
  * what a hand edit or a killed run broke); nothing that makes it worse gets in.
  */
-function baseline(): Shell {
+export function baseline(): Shell {
   return raw('broken_before=0; nginx_test "$work/before" || broken_before=1');
 }
 
@@ -130,7 +130,7 @@ function baseline(): Shell {
  * including new warnings (a duplicate server_name is only a warning, and then one tenant's
  * domain silently serves another's site), or if nginx does not load the file at all.
  */
-function installFunction(layout: HostLayout): Shell[] {
+export function installFunction(layout: HostLayout): Shell[] {
   const pending = journal(layout);
   return [
     raw("install_checked() {"),

@@ -7,7 +7,7 @@ export function registerList(program: Command): void {
   program
     .command("list")
     .description(
-      "List tenants: app, plan, host, slot, domains, host ports, DNS managed or external",
+      "List tenants: app, plan, host, slot, domains, host ports, DNS managed or external, TLS mode",
     )
     .argument("[file]", "manifest", "tenants.yaml")
     .action((file: string) => {
@@ -23,8 +23,9 @@ export function registerList(program: Command): void {
           .map(([svc, port]) => `${svc}:${port}`)
           .join(", "),
         p.dns.map(dnsKind).join(", "),
+        p.tls.mode === "none" ? "none (HTTP only)" : p.tls.mode,
       ]);
-      const header = ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS"];
+      const header = ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS", "TLS"];
       process.stdout.write(`${table([header, ...rows])}\n`);
     });
 }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { hostUsage } from "../../manifest/rules";
 import { planTenants, type TenantPlan } from "../../plan/tenant";
-import { loadManifestFile } from "../common";
+import { describeTls, loadManifestFile } from "../common";
 import { runOffline, type RecordedResource } from "../offline";
 
 /** `docker:index/container:Container` → `docker.Container`, providers → `docker.Provider`. */
@@ -59,7 +59,8 @@ function describeTenant(
 ): string[] {
   const lines = [
     `tenant ${plan.name}  app ${plan.app}  plan ${plan.plan} (${planLimits})  host ${plan.host}  slot ${plan.slot}`,
-    `  url        ${plan.url}${plan.tls === "certbot" ? "  (tls: certbot requested; not automated yet, served on HTTP)" : ""}`,
+    `  url        ${plan.url}`,
+    `  tls        ${describeTls(plan.tls)}`,
   ];
   const ports = Object.entries(plan.ports).map(([svc, port]) => `${svc} → 127.0.0.1:${port}`);
   lines.push(`  ports      ${ports.join(", ") || "(none published)"}`);

@@ -187,6 +187,7 @@ export class TestHost {
         dir: "/etc/nginx/tenantry",
         include: "/etc/nginx/conf.d/tenantry.conf",
         listen: ["80", "[::]:80"],
+        tlsListen: ["443", "[::]:443"],
       },
     };
   }
