@@ -44,7 +44,9 @@ describe("dnsResourceName", () => {
       ["x", "dns-a.example.com", false],
     ],
   ] as const)("never repeats a name: %j vs %j", (first, second) => {
-    expect(dnsResourceName(...first)).not.toBe(dnsResourceName(...second));
+    const name = ([tenant, domain, main]: readonly [string, string, boolean]) =>
+      dnsResourceName(tenant, domain, main);
+    expect(name(first)).not.toBe(name(second));
   });
 
   it("keeps the main record's name, so no existing main record moves", () => {
