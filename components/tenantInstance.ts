@@ -8,7 +8,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { providerCpus } from "../core/dockerValues";
-import { dnsResourceName, networkName, secretResourceName, siteResourceName } from "../core/names";
+import {
+  dnsResourceName,
+  legacyDnsResourceName,
+  networkName,
+  secretResourceName,
+  siteResourceName,
+} from "../core/names";
 import { dnsSummary, type DnsSummary } from "../plan/dns";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
 import { healthCheckCommand } from "../remote/health";
@@ -253,8 +259,9 @@ function createDnsRecords(
         parent,
       );
     }
+    const legacy = legacyDnsResourceName(name, dns.domain, i === 0);
     new cloudflare.DnsRecord(
-      dnsResourceName(name, dns.domain, i === 0),
+      dnsResourceName(name, dns.domain),
       {
         zoneId: dns.zoneId,
         name: dns.domain,
@@ -266,7 +273,13 @@ function createDnsRecords(
       },
       // A record can change type (A ↔ CNAME) when the host address changes; Cloudflare
       // refuses two records of different types on one name.
-      { parent, provider: providers.cloudflare, deleteBeforeReplace: true },
+      {
+        parent,
+        provider: providers.cloudflare,
+        deleteBeforeReplace: true,
+        // Records named by role before (core/names.ts legacyDnsResourceName) are adopted.
+        aliases: legacy === undefined ? [] : [{ name: legacy }],
+      },
     );
   }
 }

@@ -11,29 +11,30 @@ export const volumeName = (tenant: string, service: string, volume: string): str
 export const secretResourceName = (tenant: string, secret: string): string =>
   `${tenant}-secret-${secret}`;
 /**
- * The main domain's record is `acme-dns`; an alias's record is `acme-dns/www.acme.io`. Tenant
- * names are DNS labels and domains have no "/", so the text before the "/" names the tenant and
- * the text after it the domain: two records never share a name (hence a URN). Pulumi allows any
- * text but "::" in a name (pulumi/pulumi#14107), and `pulumi state rename` accepts "/".
+ * Every record is named by its domain: `acme-dns/acme.example.com`, `acme-dns/www.acme.io`.
+ * Tenant names are DNS labels and domains have no "/", so the text before the "/" names the
+ * tenant and the text after it the domain: two records never share a name (hence a URN), and
+ * swapping a tenant's domain and alias keeps both records as they are (named by role, the swap
+ * renamed each onto the other's name, which Cloudflare refuses as an identical record). Pulumi
+ * allows any text but "::" in a name (pulumi/pulumi#14107), and `pulumi state rename` accepts "/".
  */
-export const dnsResourceName = (tenant: string, domain: string, main: boolean): string =>
-  main ? `${tenant}-dns` : `${tenant}-dns/${domain}`;
+export const dnsResourceName = (tenant: string, domain: string): string =>
+  `${tenant}-dns/${domain}`;
 
 /**
- * The name an alias's record had before `dnsResourceName` used "/": `acme-dns-www.acme.io`.
- * That scheme could give two tenants one name (tenant "a" with alias "b-dns-c.example.com",
- * tenant "a-dns-b" with alias "c.example.com"); the component passes this as the record's
- * Pulumi alias so existing records are adopted, not replaced. Undefined for the main record
- * (its name did not change) and where the old name could also be another tenant's record (it
- * holds "-dns-" more than once): no state can hold such a record for both, and two resources
- * must never claim one alias.
+ * The name a record had before `dnsResourceName` named records by domain: `acme-dns` for the
+ * main domain's, `acme-dns-www.acme.io` for an alias's. The component passes it as the record's
+ * Pulumi alias so existing records are adopted, not replaced. The alias scheme could give two
+ * tenants one name (tenant "a" with alias "b-dns-c.example.com", tenant "a-dns-b" with alias
+ * "c.example.com"): where the old name holds "-dns-" more than once it is undefined, as no state
+ * can hold such a record for both, and two resources must never claim one alias.
  */
 export function legacyDnsResourceName(
   tenant: string,
   domain: string,
   main: boolean,
 ): string | undefined {
-  if (main) return undefined;
+  if (main) return `${tenant}-dns`;
   const name = `${tenant}-dns-${domain}`;
   return name.indexOf("-dns-") === name.lastIndexOf("-dns-") ? name : undefined;
 }

@@ -1,6 +1,7 @@
 // Rules across entries, checked after the structure: references, duplicate domains, slot and
 // port clashes, per-app consistency and host capacity. Pure: manifest in, problems out.
 import { canonicalAddress } from "../core/address";
+import { cpusRoundTrip, providerCpus } from "../core/dockerValues";
 import { dnsResourceName, dockerObjectNames, imageSlug } from "../core/names";
 import { normalizeRoute } from "../core/routes";
 import {
@@ -446,9 +447,9 @@ function checkObjectNames(m: Manifest): Problem[] {
   for (const [tenantName, tenant] of Object.entries(m.tenants)) {
     const app = m.apps[tenant.app];
     if (app === undefined) continue;
-    const records = [tenant.domain, ...tenant.aliases].map((d, i) => ({
+    const records = [tenant.domain, ...tenant.aliases].map((d) => ({
       kind: "DNS record",
-      name: dnsResourceName(tenantName, d, i === 0),
+      name: dnsResourceName(tenantName, d),
     }));
     for (const { kind, name } of [...dockerObjectNames(tenantName, app), ...records]) {
       const owner = owners.get(`${kind}/${name}`);
@@ -645,6 +646,13 @@ function checkCapacity(m: Manifest): Problem[] {
         problems.push({
           path: ["tenants", tenantName, "plan"],
           message: `plan "${tenant.plan}" leaves service "${service}" ${mb} MB; Docker needs at least ${DOCKER_MIN_MEMORY_MB} MB per container (pick a bigger plan or raise the service's weight)`,
+        });
+      }
+      const cpus = serviceCpus(app, service, plan.cpus);
+      if (!cpusRoundTrip(cpus)) {
+        problems.push({
+          path: ["tenants", tenantName, "plan"],
+          message: `plan "${tenant.plan}" gives service "${service}" ${cpus} CPU; the Docker provider reads a share below 0.10 back as another value ("${providerCpus(cpus)}"), which would replace the container on every apply (give the plan more cpus or the service more weight)`,
         });
       }
     }

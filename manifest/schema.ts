@@ -220,6 +220,13 @@ const hostSchema = z
         error:
           'must be "TYPE BASE64" such as "ssh-ed25519 AAAAC3Nz..." (the output of `ssh-keyscan -t ed25519 HOST` without the host name)',
       })
+      // @pulumi/command offers only the pinned key's own algorithm, for RSA the SHA-1 "ssh-rsa"
+      // signature, which OpenSSH 8.8+ refuses (pulumi-command v1.2.1 connection.go SSHConfig;
+      // test/real/dial.test.ts shows it against Debian's OpenSSH 9.2).
+      .refine((v) => !v.startsWith("ssh-rsa "), {
+        error:
+          "an ssh-rsa key cannot be pinned: the remote commands would offer only its SHA-1 signature, which OpenSSH 8.8 and later refuse; pin the host's ed25519 key: run `ssh-keyscan -t ed25519 HOST` and copy the key part",
+      })
       .describe("Pinned SSH host key: a swapped host or a man in the middle stops the apply."),
     memoryMb: z
       .int({ error: "must be a whole number of megabytes" })

@@ -2,6 +2,7 @@
 // command of the host, and the ssh options the Docker provider's ssh:// transport uses. Both
 // pin the manifest's host key, so a swapped host stops the apply before anything runs.
 import type * as pulumi from "@pulumi/pulumi";
+import { urlHost } from "../core/address";
 
 /** How a host is reached over SSH (the manifest's `hosts.<name>` entry has these fields). */
 export interface SshTarget {
@@ -54,7 +55,7 @@ export function hostConnection(host: SshTarget, privateKey?: pulumi.Input<string
 
 /** The Docker daemon URL of a host: Docker's CLI helper runs `ssh ... docker system dial-stdio`. */
 export function dockerHost(host: SshTarget): string {
-  return `ssh://${host.user}@${host.address}:${host.port}`;
+  return `ssh://${host.user}@${urlHost(host.address)}:${host.port}`;
 }
 
 /** Alias under which the pinned key is known to ssh, so no known_hosts file is needed. */

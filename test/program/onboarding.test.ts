@@ -109,7 +109,7 @@ describe("onboarding a tenant", () => {
     const added = top.run!.resources.filter((r) => !beforeUrns.has(r.urn));
     expect(added.map((r) => r.name).sort()).toEqual([
       "newco",
-      "newco-dns",
+      "newco-dns/newco.example.com",
       "newco-net",
       "newco-secret-SECRET_KEY",
       "newco-site",

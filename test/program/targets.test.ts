@@ -109,7 +109,7 @@ function expectedTargets(text: string, tenant: string): string[] {
     ),
     ...domains.flatMap((d, i) =>
       isManaged(m, d)
-        ? [child("cloudflare:index/dnsRecord:DnsRecord", dnsResourceName(tenant, d, i === 0))]
+        ? [child("cloudflare:index/dnsRecord:DnsRecord", dnsResourceName(tenant, d))]
         : [],
     ),
     child("command:remote:Command", siteResourceName(tenant)),

@@ -48,12 +48,22 @@ export interface TestHostOptions {
 }
 
 /** Paths inside the host that are private to it, and where they live in the test dir. */
-const PRIVATE_DIRS = ["/etc", "/run", "/home", "/root", "/var/log", "/var/lib/nginx"] as const;
+const PRIVATE_DIRS = [
+  "/etc",
+  "/run",
+  "/home",
+  "/root",
+  "/var/log",
+  "/var/lib/nginx",
+  // certbot's work dir (its lock and temp files): one per host, as on a VPS.
+  "/var/lib/letsencrypt",
+] as const;
 
 /** Bind mounts that make the host's view: $1 is the test dir. */
 const HOST_SETUP = [
   'd="$1"',
-  ...PRIVATE_DIRS.map((p) => `mount --bind "$d/fs${p}" ${p}`),
+  // A mount point the machine may lack (no certbot installed): made, empty, on first use.
+  ...PRIVATE_DIRS.map((p) => `mkdir -p ${p} && mount --bind "$d/fs${p}" ${p}`),
   // The machine image ships a newer docker client first on PATH; the host has Debian's only.
   'if [ -e /usr/local/bin/docker ]; then mount --bind "$d/fs/docker-shim" /usr/local/bin/docker; fi',
 ].join("\n");
@@ -130,6 +140,10 @@ export class TestHost {
   /** The host's address as the manifest names it. */
   get address(): string {
     return this.slot.hostAddress;
+  }
+  /** The test machine's side of the host's veth (where test servers such as pebble listen). */
+  get machineAddress(): string {
+    return this.slot.machineAddress;
   }
   /** The host's address on the neighbour's network. */
   get lanAddress(): string {
@@ -456,7 +470,7 @@ async function prepareFiles(dir: string, clientPub: string): Promise<void> {
     join(etc, "ssh", "sshd_config.d", "tenantry-test.conf"),
     "# tenantry test host: one host key, so ssh-keyscan and the pin agree.\nHostKey /etc/ssh/ssh_host_ed25519_key\n",
   );
-  for (const d of ["run", "home", "var/log", "var/lib/nginx"])
+  for (const d of ["run", "home", "var/log", "var/lib/nginx", "var/lib/letsencrypt"])
     mkdirSync(join(fs, d), { recursive: true });
   mkdirSync(join(fs, "run", "sshd"), { mode: 0o755 });
   mkdirSync(join(fs, "var", "log", "nginx"), { recursive: true });

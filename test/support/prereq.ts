@@ -25,6 +25,12 @@ const PROVIDERS = {
   unshare: "util-linux",
   flock: "util-linux",
   cmp: "diffutils",
+  // The TLS suites: Debian's certbot on the host, pebble as the ACME server, sslscan.
+  certbot: "certbot",
+  pebble: "pebble",
+  "pebble-challtestsrv": "pebble",
+  sslscan: "sslscan",
+  openssl: "openssl",
 } as const;
 
 export type Tool = keyof typeof PROVIDERS;

@@ -21,8 +21,8 @@ describe("dnsResourceName", () => {
 
   it("gives the issue's two alias records different names", () => {
     expect(legacyDnsResourceName(a.tenant, a.domain, false)).toBeUndefined();
-    expect(dnsResourceName(a.tenant, a.domain, false)).toBe("a-dns/b-dns-c.example.com");
-    expect(dnsResourceName(b.tenant, b.domain, false)).toBe("a-dns-b-dns/c.example.com");
+    expect(dnsResourceName(a.tenant, a.domain)).toBe("a-dns/b-dns-c.example.com");
+    expect(dnsResourceName(b.tenant, b.domain)).toBe("a-dns-b-dns/c.example.com");
   });
 
   it.each([
@@ -36,22 +36,18 @@ describe("dnsResourceName", () => {
       ["a-dns", "example.com", true],
     ],
     [
-      ["x", "y.example.com", true],
-      ["x", "y.example.com", false],
-    ],
-    [
       ["x-dns", "a.example.com", true],
       ["x", "dns-a.example.com", false],
     ],
   ] as const)("never repeats a name: %j vs %j", (first, second) => {
-    const name = ([tenant, domain, main]: readonly [string, string, boolean]) =>
-      dnsResourceName(tenant, domain, main);
+    const name = ([tenant, domain]: readonly [string, string, boolean]) =>
+      dnsResourceName(tenant, domain);
     expect(name(first)).not.toBe(name(second));
   });
 
-  it("keeps the main record's name, so no existing main record moves", () => {
-    expect(dnsResourceName("acme", "acme.example.com", true)).toBe("acme-dns");
-    expect(legacyDnsResourceName("acme", "acme.example.com", true)).toBeUndefined();
+  it("names the main record by its domain too, and offers its old name as the alias", () => {
+    expect(dnsResourceName("acme", "acme.example.com")).toBe("acme-dns/acme.example.com");
+    expect(legacyDnsResourceName("acme", "acme.example.com", true)).toBe("acme-dns");
   });
 
   it("offers an alias record's old name as its Pulumi alias where only one record could have had it", () => {
