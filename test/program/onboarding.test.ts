@@ -84,7 +84,8 @@ describe("onboarding a tenant", () => {
     expect(result().ok, result().stderr).toBe(true);
     const before = tenantResources(base.run!.resources, existing);
     const after = tenantResources(result().run!.resources, existing);
-    expect(before.size).toBe(29); // 8 + 8 + 13, as `npm run plan` lists them
+    // 8 + 8 + 13, as `npm run plan` lists them, plus each tenant's backup key and backup step
+    expect(before.size).toBe(35);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [urn, print] of before) expect(after.get(urn), urn).toBe(print);
   });
@@ -109,6 +110,8 @@ describe("onboarding a tenant", () => {
     const added = top.run!.resources.filter((r) => !beforeUrns.has(r.urn));
     expect(added.map((r) => r.name).sort()).toEqual([
       "newco",
+      "newco-backup",
+      "newco-backup-key",
       "newco-dns/newco.example.com",
       "newco-net",
       "newco-secret-SECRET_KEY",

@@ -2,7 +2,9 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../manifest/load";
-import type { Manifest } from "../../manifest/schema";
+import { cpusRoundTrip } from "../../core/dockerValues";
+import { serviceCpus } from "../../manifest/rules";
+import type { App, Manifest } from "../../manifest/schema";
 import { zoneFor } from "../../core/dns";
 import { planDns, recordType } from "../../plan/dns";
 import { planTenant } from "../../plan/tenant";
@@ -100,6 +102,12 @@ describe("planTenant", () => {
       ["postgres", 100, 0.25],
       ["frontend", 100, 0.25],
     ]);
+  });
+
+  it("gives no service less than 0.10 CPU, the smallest share the Docker provider keeps", () => {
+    const app = { services: { a: { weight: 3 }, b: { weight: 1 } } } as unknown as App;
+    expect([serviceCpus(app, "a", 0.2), serviceCpus(app, "b", 0.2)]).toEqual([0.15, 0.1]);
+    expect(cpusRoundTrip(serviceCpus(app, "b", 0.2))).toBe(true);
   });
 
   it("renders one site with every domain and one location per route", () => {
