@@ -14,6 +14,7 @@ import {
   routedServices,
   tenantPorts,
 } from "../core/ports";
+import { checkLifecycle } from "./lifecycleRules";
 import { didYouMean, listChoices, type Problem } from "./problems";
 import { checkTlsRules } from "./tlsRules";
 import {
@@ -69,6 +70,7 @@ export function checkRules(m: Manifest, known: KnownNames): Problem[] {
     ...checkImageNames(m),
     ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
+    ...checkLifecycle(m),
     ...checkTlsRules(m),
   ];
 }

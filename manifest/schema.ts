@@ -197,6 +197,135 @@ const tlsMode = z
   })
   .transform((v): TlsMode => (v === "certbot" ? "acme" : v));
 
+/** A command as an argv list (no shell unless its first words start one), one line per word. */
+const argv = (what: string) =>
+  z
+    .array(
+      z.string().refine((v) => !/[\n\r\0]/.test(v), { error: "must be a single line" }),
+      {
+        error: `${what} must be a list of words (argv), e.g. ["python", "setup_admin.py"]`,
+      },
+    )
+    .min(1, { error: `${what} needs at least one word` });
+const containerPath = pattern(
+  ABS_PATH,
+  'must be an absolute path inside the container, e.g. /data/app.db (no "." or ".." segments)',
+);
+const count = (what: string, min: number) =>
+  z
+    .int({ error: `must be a whole number of ${what} from ${min} to 1000` })
+    .min(min, { error: `must be a whole number of ${what} from ${min} to 1000` })
+    .max(1000, { error: `must be a whole number of ${what} from ${min} to 1000` });
+
+/** restic's s3 and sftp repository URLs (README, "Backups"); credentials come from stack secrets. */
+export const OFFSITE_S3 =
+  /^s3:https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
+export const OFFSITE_SFTP =
+  /^sftp:[a-z_][a-z0-9_-]{0,31}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
+
+const hostBackupSchema = z
+  .strictObject({
+    at: pattern(
+      /^(?:[01][0-9]|2[0-3]):[0-5][0-9]$/,
+      'must be a time of day "HH:MM" (24 h, host time), e.g. "03:00"',
+    )
+      .optional()
+      .describe("When the nightly backup of the host's tenants starts, host time (default 03:00)."),
+    keepDaily: count("days", 1).optional().describe("Daily snapshots kept (default 7)."),
+    keepWeekly: count("weeks", 0).optional().describe("Weekly snapshots kept besides (default 0)."),
+    keepMonthly: count("months", 0)
+      .optional()
+      .describe("Monthly snapshots kept besides (default 0)."),
+    repository: pattern(
+      ABS_PATH,
+      'must be an absolute directory path on the host, e.g. /var/lib/tenantry/backups (no "." or ".." segments)',
+    )
+      .optional()
+      .describe(
+        "Directory on the host holding one restic repository per tenant (default /var/lib/tenantry/backups).",
+      ),
+    offsite: z
+      .strictObject({
+        url: z
+          .string({ error: "must be a restic repository URL" })
+          .refine((v) => OFFSITE_S3.test(v) || OFFSITE_SFTP.test(v), {
+            error:
+              'must be an s3 or sftp restic URL, e.g. "s3:https://s3.example.com/bucket/tenantry" or "sftp:backup@203.0.113.20:/srv/tenantry"; each tenant gets its own repository below it',
+          })
+          .describe(
+            "Second repository every backup also goes to: s3:https://HOST/BUCKET[/PATH] or sftp:USER@HOST:/PATH.",
+          ),
+        port: port.optional().describe("SSH port of an sftp repository (default 22)."),
+        hostKey: pattern(
+          HOST_KEY,
+          'must be "TYPE BASE64" such as "ssh-ed25519 AAAAC3Nz..." (ssh-keyscan of the sftp host, without its name)',
+        )
+          .optional()
+          .describe("Pinned SSH host key of an sftp repository (required for sftp)."),
+      })
+      .optional()
+      .describe(
+        "An offsite copy. Credentials are stack secrets: backup.<HOST>.AWS_ACCESS_KEY_ID and backup.<HOST>.AWS_SECRET_ACCESS_KEY for s3, backup.<HOST>.sshKey for sftp.",
+      ),
+  })
+  .describe("Nightly encrypted restic backups of every tenant on this host, with retention.");
+
+const serviceBackupSchema = z
+  .strictObject({
+    dump: argv("backup.dump").describe(
+      "Command run in the running container whose stdout is a consistent copy of its data (sqlite3 .backup, pg_dump, redis-cli --rdb), backed up instead of the live files in exclude.",
+    ),
+    exclude: z
+      .array(containerPath)
+      .optional()
+      .describe("Live files (container paths inside the service's volumes) the dump stands for."),
+    restoreTo: containerPath
+      .optional()
+      .describe(
+        "Restore puts the dump back at this container path (a file in one of the service's volumes) while the containers are stopped: for a dump that is the database file itself.",
+      ),
+    restore: argv("backup.restore")
+      .optional()
+      .describe(
+        "Restore runs this in the started container with the dump on stdin: for a dump that must be loaded (psql, redis-cli).",
+      ),
+  })
+  .describe(
+    "A consistent dump of the service's data for backups; without it volumes are copied as they are.",
+  );
+
+const initStepSchema = z
+  .strictObject({
+    service: label("service name").describe("The service whose container runs the command."),
+    command: argv("init command").describe(
+      "argv run once per tenant with docker exec, after its containers are healthy. Must be safe to re-run (it runs again when this definition changes): check TENANTRY_INIT_PREVIOUS.",
+    ),
+    secrets: z
+      .array(envKey)
+      .optional()
+      .describe(
+        "Generated tenant secrets the command gets as environment (e.g. ADMIN_PASSWORD); each is also a secret stack output.",
+      ),
+  })
+  .describe("A first-run step of each tenant of the app.");
+
+const maintenanceSchema = z
+  .strictObject({
+    page: z
+      .string({ error: "must be the HTML of the page, as a string" })
+      .min(1, { error: "must not be empty" })
+      .max(65536, { error: "must be at most 64 KiB" })
+      .optional()
+      .describe("HTML served with 503 on a suspended tenant's domains (default: a short notice)."),
+    retryAfter: z
+      .int({ error: "must be a whole number of seconds from 1 to 604800" })
+      .min(1, { error: "must be a whole number of seconds from 1 to 604800" })
+      .max(604800, { error: "must be a whole number of seconds from 1 to 604800" })
+      .optional()
+      .describe("Retry-After seconds on the 503 (default 3600)."),
+  })
+  .describe("What a suspended tenant's domains answer.");
+
 const hostSchema = z
   .strictObject({
     address: hostAddress("203.0.113.10 or vps1.example.com", (v) => HOST_ADDRESS.test(v)).describe(
@@ -261,6 +390,7 @@ const hostSchema = z
       .describe(
         "Tenants removed from this host whose volumes may still be there: name → the slot it had. No tenant takes such a slot or name until its entry goes (after its volumes are deleted).",
       ),
+    backup: hostBackupSchema.optional(),
   })
   .describe("A VPS that runs tenants.");
 
@@ -399,6 +529,7 @@ const serviceSchema = z
       .positive({ error: "must be greater than 0" })
       .default(1)
       .describe("Share of the plan's memory and CPU this service gets (default 1)."),
+    backup: serviceBackupSchema.optional(),
   })
   .describe("One container of the app.");
 
@@ -421,6 +552,11 @@ const appSchema = z
       })
       .default("25m")
       .describe("nginx client_max_body_size for uploads (default 25m)."),
+    init: z
+      .record(label("init step name"), initStepSchema)
+      .optional()
+      .describe("First-run steps per tenant, in this order: name → service, command, secrets."),
+    maintenance: maintenanceSchema.optional(),
   })
   .describe("An application sold to many tenants.");
 
@@ -437,6 +573,10 @@ const planSchema = z
       .describe("CPU limit for all of a tenant's containers together."),
   })
   .describe("A tier: resource limits per tenant.");
+
+/** A tenant's life (README, "Day-2 operations"). */
+export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
+export type TenantState = (typeof TENANT_STATES)[number];
 
 const tenantSchema = z
   .strictObject({
@@ -482,6 +622,17 @@ const tenantSchema = z
       .record(label("service name"), port)
       .default({})
       .describe("Fixed host ports per routed service, for instances that already run on them."),
+    state: z
+      .enum(TENANT_STATES, { error: 'must be "active", "suspended" or "decommissioned"' })
+      .optional()
+      .describe(
+        "active (default); suspended: containers stopped, a 503 maintenance page, data kept; decommissioned: final backup, then containers, site, DNS and schedule removed, volumes, backups and secrets kept.",
+      ),
+    previousName: label("previous tenant name")
+      .optional()
+      .describe(
+        "The tenant's name before a rename: every resource keeps its identity (Pulumi aliases) and its objects on the host keep the old name.",
+      ),
   })
   .describe("One customer.");
 
@@ -548,6 +699,9 @@ export type App = Manifest["apps"][string];
 export type Service = App["services"][string];
 export type Plan = Manifest["plans"][string];
 export type Tenant = Manifest["tenants"][string];
+export type HostBackup = NonNullable<Host["backup"]>;
+export type ServiceBackup = NonNullable<Service["backup"]>;
+export type InitStep = NonNullable<App["init"]>[string];
 
 /** The JSON Schema editors use (draft-07, input side so defaults are optional). */
 export function manifestJsonSchema(): Record<string, unknown> {

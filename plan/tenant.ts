@@ -4,7 +4,9 @@ import { containerName, siteFileName, siteMarker, volumeName } from "../core/nam
 import { tenantPorts } from "../core/ports";
 import { serviceCpus, serviceMemoryMb, serviceSecrets } from "../manifest/rules";
 import type { Manifest } from "../manifest/schema";
+import { planBackup, type BackupPlan } from "./backup";
 import { planDns, type DnsPlan } from "./dns";
+import { planLifecycle, type LifecyclePlan } from "./lifecycle";
 import type { SiteSpec } from "./site";
 import { planTenantTls, siteTls, type TenantTls } from "./tls";
 
@@ -57,6 +59,10 @@ export interface TenantPlan {
   /** The nginx site: what remote/nginx.ts renders and the site command installs. */
   readonly site: SiteSpec & { readonly fileName: string };
   readonly dns: readonly DnsPlan[];
+  /** State, host identity after a rename, init steps, maintenance page (plan/lifecycle.ts). */
+  readonly lifecycle: LifecyclePlan;
+  /** What its backups hold and where they go (plan/backup.ts). */
+  readonly backup: BackupPlan;
 }
 
 export function planTenant(m: Manifest, name: string): TenantPlan {
@@ -66,12 +72,15 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
   const plan = m.plans[tenant.plan]!;
   const host = m.hosts[tenant.host]!;
   const ports = tenantPorts(tenant, app, host);
+  const lifecycle = planLifecycle(m, name);
+  // Objects on the host keep the name they were created under (previousName after a rename).
+  const id = lifecycle.identity;
 
   const services: ServicePlan[] = Object.entries(app.services).map(([svcName, svc]) => {
     const env: Record<string, string> = { ...svc.env, ...(svc.tenantEnv ? tenant.env : {}) };
     return {
       name: svcName,
-      containerName: containerName(name, svcName),
+      containerName: containerName(id, svcName),
       image: svc.image,
       port: svc.port,
       hostPort: ports[svcName],
@@ -83,7 +92,7 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
           : undefined,
       volumes: Object.entries(svc.volumes).map(([vol, path]) => ({
         name: vol,
-        volumeName: volumeName(name, svcName, vol),
+        volumeName: volumeName(id, svcName, vol),
         path,
       })),
       env: Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))),
@@ -95,7 +104,7 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
   });
 
   const domains = [tenant.domain, ...tenant.aliases];
-  const marker = siteMarker(name, tenant.host);
+  const marker = siteMarker(id, tenant.host);
   const target = host.publicAddress ?? host.address;
   const tls = planTenantTls(m, name);
   return {
@@ -109,13 +118,18 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
     tls,
     url: `${tls.mode === "none" ? "http" : "https"}://${tenant.domain}`,
     services,
-    secrets: [...new Set(services.flatMap((s) => s.generatedSecrets.map((g) => g.secret)))].sort(),
+    secrets: [
+      ...new Set([
+        ...services.flatMap((s) => s.generatedSecrets.map((g) => g.secret)),
+        ...lifecycle.initSecrets,
+      ]),
+    ].sort(),
     secretEnv: tenant.secretEnv,
     ports,
     site: {
-      tenant: name,
+      tenant: id,
       marker,
-      fileName: siteFileName(name),
+      fileName: siteFileName(id),
       domains,
       listen: host.nginx.listen,
       maxBodySize: app.maxBodySize,
@@ -125,6 +139,8 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
       tls: siteTls(tls, name, host.nginx),
     },
     dns: domains.map((d) => planDns(d, target, m.dns.zones)),
+    lifecycle,
+    backup: planBackup(m, name, lifecycle, services),
   };
 }
 

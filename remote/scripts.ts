@@ -179,11 +179,37 @@ export function siteInstallScript(layout: HostLayout, tenant: string): Shell {
     raw('cat >"$work/site" || fail "cannot read the site config from stdin (disk full?)"'),
     sh`[ -s "$work/site" ] || fail ${`no site config for ${tenant} on stdin`}`,
     sh`if [ -f ${site} ] && cmp -s "$work/site" ${site}; then echo ${`tenantry: site ${tenant} unchanged`}; exit 0; fi`,
+    domainMoveGuard(layout, site),
     baseline(),
     sh`install_checked "$work/site" ${site}`,
     sh`: >${reloadFlag(layout)} || fail "cannot flag the reload (disk full?)"`,
     sh`echo ${`tenantry: site ${tenant} installed; nginx reloads once in the host reload step`}`,
   );
+}
+
+/**
+ * Refuses a domain that another site on the host still serves (a site file with another owner
+ * marker): nginx would only warn and serve it from the first file. That is a domain moved from
+ * one tenant to another in one edit while the other tenant's site still has it; the move takes
+ * two applies, and the message says so. The tenant's own files (its HTTPS server) share its marker.
+ */
+function domainMoveGuard(layout: HostLayout, site: string): Shell[] {
+  const names = String.raw`sed -n 's/^[[:space:]]*server_name[[:space:]]\{1,\}\(.*\);$/\1/p'`;
+  return [
+    raw('own=$(head -n 1 "$work/site")'),
+    raw("# shellcheck disable=SC2013 # server_name holds one domain per word"),
+    raw(`for name in $(${names} "$work/site"); do`),
+    sh`  for other in ${sitesDir(layout)}/*.conf; do`,
+    sh`    if [ ! -f "$other" ] || [ "$other" = ${site} ]; then continue; fi`,
+    raw('    if [ "$(head -n 1 "$other")" = "$own" ]; then continue; fi'),
+    raw(`    if ${names} "$other" | tr ' ' '\\n' | grep -q -x -F "$name"; then`),
+    raw(
+      '      fail "$name is still served by $other ($(head -n 1 "$other" | sed "s/^# //")): a domain moves between tenants in two applies: remove it from the tenant that has it and run pulumi up, then add it to this one and run pulumi up again"',
+    ),
+    raw("    fi"),
+    raw("  done"),
+    raw("done"),
+  ];
 }
 
 /**

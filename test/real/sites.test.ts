@@ -50,15 +50,17 @@ describeReal("tenant sites over SSH", [], () => {
     await t.expectAnswer("globex.example.com", "200 tenant globex");
   });
 
-  it("refuses a site that only makes nginx warn (a domain another tenant serves)", async () => {
+  it("refuses a domain another tenant's site still serves, naming the two-step move", async () => {
     const thief = testSite(t.host, "initech", t.backend("initech").port, {
       domains: ["initech.example.com", "acme.example.com"],
     });
     const result = await runRemote(siteCommand(t.host, thief));
 
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('[warn] conflicting server name "acme.example.com"');
-    expect(result.stderr).toContain("removed it");
+    // Another tenantry site has the domain: refused before nginx sees it, with the two-step move.
+    expect(result.stderr).toContain(
+      `tenantry: acme.example.com is still served by /etc/nginx/tenantry/sites/acme.conf (tenantry-site: acme@${t.host.name}): a domain moves between tenants in two applies`,
+    );
     expect(readSite(t.host, "initech")).toBeUndefined();
     await t.reload();
     await t.expectAnswer("acme.example.com", "200 tenant acme");

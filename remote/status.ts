@@ -1,0 +1,167 @@
+// Pure: what `tenantry status` asks a host in its one SSH session, as the SSH user (its docker
+// group is enough, and the backup status files are world-readable), and how the answer parses.
+// One `docker inspect` for every container of the host's tenants, one `docker stats` for the
+// running ones, one `docker volume inspect`, and the backup status files.
+import { backupStatusFile } from "../plan/backup";
+import { raw, script, sh, type Shell } from "./shell";
+
+export interface StatusQuery {
+  readonly containers: readonly string[];
+  readonly volumes: readonly string[];
+  /** Tenants' host identities, for their backup status files. */
+  readonly identities: readonly string[];
+}
+
+/** The answer's first line: a host that prints something else is not answering this script. */
+export const STATUS_HEADER = "tenantry-status 1";
+
+const INSPECT_FORMAT =
+  "container|{{.Name}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|{{.RestartCount}}|{{.HostConfig.Memory}}|{{.State.StartedAt}}";
+
+export function statusScript(q: StatusQuery): Shell {
+  return script(
+    raw("set -u"),
+    raw("PATH=$PATH:/usr/sbin:/sbin"),
+    sh`echo ${STATUS_HEADER}`,
+    raw("if ! out=$(docker version --format '{{.Server.Version}}' 2>&1); then"),
+    raw('  printf "error|docker: %s\\n" "$(printf "%s" "$out" | tail -n 1)"; exit 0'),
+    raw("fi"),
+    ...(q.containers.length === 0
+      ? []
+      : [
+          sh`inspect=$(docker inspect --type container --format ${INSPECT_FORMAT} ${q.containers} 2>/dev/null || true)`,
+          raw('if [ -n "$inspect" ]; then printf "%s\\n" "$inspect"; fi'),
+          raw(
+            "running=$(printf '%s\\n' \"$inspect\" | awk -F'|' '$3 == \"running\" { sub(/^\\//, \"\", $2); print $2 }')",
+          ),
+          raw("# shellcheck disable=SC2086 # one word per running container"),
+          raw(
+            "if [ -n \"$running\" ]; then docker stats --no-stream --format 'memory|{{.Name}}|{{.MemUsage}}' $running 2>/dev/null || true; fi",
+          ),
+        ]),
+    ...(q.volumes.length === 0
+      ? []
+      : [sh`docker volume inspect --format 'volume|{{.Name}}' ${q.volumes} 2>/dev/null || true`]),
+    ...q.identities.map(
+      (id) =>
+        sh`if [ -r ${backupStatusFile(id)} ]; then sed ${`s/^/backup|${id}|/`} ${backupStatusFile(id)}; fi`,
+    ),
+    raw("echo end"),
+  );
+}
+
+export interface ContainerState {
+  readonly name: string;
+  /** Docker's State.Status: running, exited, restarting, created, paused, dead. */
+  readonly status: string;
+  /** healthy, unhealthy, starting, or none (no health check). */
+  readonly health: string;
+  readonly restarts: number;
+  /** Bytes; 0 = no limit. */
+  readonly memoryLimit: number;
+  /** Bytes in use, for running containers. */
+  readonly memoryUsed?: number;
+  readonly startedAt: string;
+}
+
+export interface HostAnswer {
+  /** Set when the host answered but Docker did not. */
+  readonly error?: string;
+  readonly containers: ReadonlyMap<string, ContainerState>;
+  readonly volumes: ReadonlySet<string>;
+  /** Identity → the backup status file's fields (time, result, snapshot, bytes, error...). */
+  readonly backups: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Whether the answer reached its end (a cut-off answer is not trusted for what is missing). */
+  readonly complete: boolean;
+}
+
+const UNITS: Record<string, number> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
+
+/** docker stats' "12.5MiB / 32MiB": the bytes in use (the first figure). */
+export function parseMemUsage(text: string): number | undefined {
+  const m = /^\s*([0-9.]+)\s*([A-Za-z]+)\s*\//.exec(text);
+  if (m === null) return undefined;
+  const unit = UNITS[m[2]!];
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+}
+
+export function parseStatus(text: string): HostAnswer {
+  const lines = text.split("\n");
+  if (lines[0]?.trim() !== STATUS_HEADER) {
+    throw new Error(`the host did not answer the status script (got "${lines[0] ?? ""}")`);
+  }
+  const containers = new Map<string, ContainerState>();
+  const memory = new Map<string, number>();
+  const volumes = new Set<string>();
+  const backups = new Map<string, Record<string, string>>();
+  let error: string | undefined;
+  let complete = false;
+  for (const line of lines.slice(1)) {
+    const [kind, ...fields] = line.split("|");
+    switch (kind) {
+      case "container": {
+        const [name = "", status = "", health = "", restarts = "0", limit = "0", started = ""] =
+          fields;
+        const n = name.replace(/^\//, "");
+        containers.set(n, {
+          name: n,
+          status,
+          health,
+          restarts: Number(restarts) || 0,
+          memoryLimit: Number(limit) || 0,
+          startedAt: started,
+        });
+        break;
+      }
+      case "memory": {
+        const used = parseMemUsage(fields[1] ?? "");
+        if (fields[0] !== undefined && used !== undefined) memory.set(fields[0], used);
+        break;
+      }
+      case "volume":
+        if (fields[0]) volumes.add(fields[0]);
+        break;
+      case "backup": {
+        const [id = "", ...rest] = fields;
+        const entry = rest.join("|");
+        const eq = entry.indexOf("=");
+        if (eq > 0) {
+          const record = backups.get(id) ?? {};
+          record[entry.slice(0, eq)] = entry.slice(eq + 1);
+          backups.set(id, record);
+        }
+        break;
+      }
+      case "error":
+        error = fields.join("|");
+        break;
+      case "end":
+        complete = true;
+        break;
+      default:
+        break;
+    }
+  }
+  for (const [name, used] of memory) {
+    const c = containers.get(name);
+    if (c !== undefined) containers.set(name, { ...c, memoryUsed: used });
+  }
+  return {
+    ...(error === undefined ? {} : { error }),
+    containers,
+    volumes,
+    backups,
+    complete: complete || error !== undefined,
+  };
+}
