@@ -10,10 +10,11 @@ import { loadManifest } from "./manifest/load";
 import { ManifestError } from "./manifest/problems";
 import { missingStackConfig } from "./manifest/stackConfig";
 import { configSecretKey } from "./core/names";
+import { backupTime, offsiteSecretKeys, retainedData, type RetainedData } from "./plan/backup";
 import { dnsSummary, type DnsSummary } from "./plan/dns";
 import { planTenants, type TenantPlan } from "./plan/tenant";
 import { hostWildcardCertificates } from "./plan/tls";
-import { sitesDigest } from "./remote/nginx";
+import { hostSitesDigest } from "./remote/maintenance";
 import { withoutPromiseStacks } from "./runtime/promiseStacks";
 import { TenantInstance } from "./components/tenantInstance";
 
@@ -43,6 +44,9 @@ function wildcardArgs(hostName: string) {
   if (wildcards.length === 0) return { wildcards };
   return { wildcards, acmeDnsToken: config.requireSecret("acmeDnsToken") };
 }
+
+/** Per tenant with init secrets (e.g. its first admin's password): those secrets. */
+const initSecrets: Record<string, pulumi.Output<Record<string, string>>> = {};
 
 withoutPromiseStacks(() => {
   const providers = {
@@ -75,19 +79,40 @@ withoutPromiseStacks(() => {
             ]),
           ),
           providers,
+          offsiteSecrets: Object.fromEntries(
+            offsiteSecretKeys(manifest, hostName).map(({ env, key }) => [
+              env,
+              config.requireSecret(key),
+            ]),
+          ),
         }),
     );
     host.addReload(
-      instances.map((i) => i.site),
-      sitesDigest(onHost.map((p) => p.site)),
+      instances.flatMap((i) => (i.site === undefined ? [] : [i.site])),
+      hostSitesDigest(onHost),
     );
+    host.addBackupSchedule(backupTime(manifest, hostName));
+    for (const [i, plan] of onHost.entries()) {
+      if (plan.lifecycle.initSecrets.length > 0) initSecrets[plan.name] = instances[i]!.initSecrets;
+    }
   }
 });
 
-/** Per tenant: where it answers and what DNS it needs. No secret values. */
+/**
+ * Per tenant: where it answers and what DNS it needs; a tenant not active also says its state,
+ * and a decommissioned one what is retained and the command that purges it. No secret values.
+ */
 export const tenants: Record<
   string,
-  { url: string; domain: string; host: string; ports: Record<string, number>; dns: DnsSummary[] }
+  {
+    url: string;
+    domain: string;
+    host: string;
+    ports: Record<string, number>;
+    dns: DnsSummary[];
+    state?: string;
+    retained?: RetainedData;
+  }
 > = Object.fromEntries(
   plans.map((p) => [
     p.name,
@@ -97,6 +122,11 @@ export const tenants: Record<
       host: p.host,
       ports: { ...p.ports },
       dns: p.dns.map(dnsSummary),
+      ...(p.lifecycle.state === "active" ? {} : { state: p.lifecycle.state }),
+      ...(p.backup.final ? { retained: retainedData(p.backup) } : {}),
     },
   ]),
 );
+
+/** `pulumi stack output --show-secrets tenantSecrets`: e.g. each tenant's first admin password. */
+export const tenantSecrets = pulumi.secret(initSecrets);

@@ -11,6 +11,7 @@ import {
 } from "../remote/connection";
 import { imageSlug } from "../core/names";
 import type { Host } from "../manifest/schema";
+import { backupScheduleScript, backupUnscheduleHostScript } from "../remote/backup";
 import { renderHostInclude } from "../remote/nginx";
 import type { CertificatePlan } from "../plan/tls";
 import { wildcardCertificateScript, wildcardRemoveScript } from "../remote/tls";
@@ -117,6 +118,24 @@ export class TenantHost extends pulumi.ComponentResource {
         addPreviousOutputInEnv: false,
       },
       { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap, ...sites] },
+    );
+  }
+
+  /**
+   * The host's nightly backups: a systemd timer (or a cron file) that runs every scheduled
+   * tenant's backup at `at`, host time (remote/backup.ts). The tenants' own backup steps say
+   * which are scheduled; this one step does not change when tenants come and go.
+   */
+  addBackupSchedule(at: { hour: number; minute: number }): command.remote.Command {
+    return new command.remote.Command(
+      `${this.name}-backup-schedule`,
+      {
+        connection: this.connection,
+        create: asRoot(this.user, backupScheduleScript(this.name, at)),
+        delete: asRoot(this.user, backupUnscheduleHostScript(this.name)),
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap] },
     );
   }
 }

@@ -16,11 +16,25 @@ import {
   siteResourceName,
 } from "../core/names";
 import { dnsSummary, type DnsSummary } from "../plan/dns";
+import { previousResourceName } from "../plan/lifecycle";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
 import { healthCheckCommand } from "../remote/health";
-import { renderSite, renderTlsSite } from "../remote/nginx";
+import { renderTlsSite } from "../remote/nginx";
 import { tenantTlsRemoveScript, tenantTlsScript } from "../remote/tls";
 import { asRoot, siteInstallScript, siteRemoveScript } from "../remote/scripts";
+import {
+  backupSetupScript,
+  backupUnscheduleScript,
+  secretFrames,
+  toolCommand,
+} from "../remote/backup";
+import { initEnvironment, initScript, initUnchangedScript } from "../remote/init";
+import {
+  maintenanceInstallScript,
+  maintenanceRemoveScript,
+  siteText,
+  suspendCommand,
+} from "../remote/maintenance";
 import type { TenantHost } from "./host";
 
 export interface TenantInstanceArgs {
@@ -30,6 +44,8 @@ export interface TenantInstanceArgs {
   readonly host: TenantHost;
   /** Values of the tenant's secretEnv keys, from stack config. Must be Pulumi secrets. */
   readonly configSecrets: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Credentials of the host's offsite backup repository (env name → secret), if it has one. */
+  readonly offsiteSecrets?: Readonly<Record<string, pulumi.Output<string>>>;
   readonly providers: {
     readonly command: command.Provider;
     readonly random: random.Provider;
@@ -46,44 +62,75 @@ export class TenantInstance extends pulumi.ComponentResource {
   public readonly hostName: pulumi.Output<string>;
   public readonly ports: pulumi.Output<Record<string, number>>;
   public readonly dns: pulumi.Output<DnsSummary[]>;
-  public readonly network: docker.Network;
+  /** None while decommissioned (containers, network, site and DNS records are gone). */
+  public readonly network: docker.Network | undefined;
   public readonly containers: readonly docker.Container[];
-  public readonly site: command.remote.Command;
+  public readonly site: command.remote.Command | undefined;
+  public readonly state: pulumi.Output<string>;
+  /** Secrets its init steps name (e.g. the first admin's password): secret outputs. */
+  public readonly initSecrets: pulumi.Output<Record<string, string>>;
   /** Its TLS step (certificate, HTTPS server, redirect); none for tls: none. */
   public readonly tls: command.remote.Command | undefined;
 
   constructor(name: string, args: TenantInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenantry:index:TenantInstance", name, {}, opts);
+    super("tenantry:index:TenantInstance", name, {}, renameOptions(name, args.plan, opts));
     const { plan } = args;
     // Only what never changes for the object goes on networks and volumes: labels force their
     // replacement, Docker returns an existing volume with its old labels, and a network with
     // containers attached cannot be replaced. Containers are replaced anyway when the app changes.
-    const tenantLabel: Label = { label: "tenantry.tenant", value: name };
+    // The name on the host: the old one after a rename (plan/lifecycle.ts identity).
+    const tenantLabel: Label = { label: "tenantry.tenant", value: plan.lifecycle.identity };
 
-    this.network = createNetwork(this, name, args, [tenantLabel]);
     const secrets = createSecrets(this, name, args);
-    this.containers = plan.services.map((service) =>
-      createContainer(this, name, args, service, {
-        network: this.network,
-        secrets,
-        tenantLabel,
-        labels: [
+    if (plan.lifecycle.runs) {
+      const network = createNetwork(this, name, args, [tenantLabel]);
+      this.network = network;
+      this.containers = plan.services.map((service) =>
+        createContainer(this, name, args, service, {
+          network,
+          secrets,
           tenantLabel,
-          { label: "tenantry.app", value: plan.app },
+          labels: [
+            tenantLabel,
+            { label: "tenantry.app", value: plan.app },
+            { label: "tenantry.service", value: service.name },
+          ],
+        }),
+      );
+      this.site = createSite(this, name, args, createMaintenancePage(this, name, args));
+      createDnsRecords(this, name, args, this.site);
+      this.tls = createCertificate(this, name, args, this.site);
+      createSuspension(this, name, args, this.containers);
+      createInit(this, name, args, this.containers, secrets);
+    } else {
+      // Decommissioned: the data stays, in the stack and on the host (README, "Off-boarding").
+      for (const service of plan.services) {
+        createVolumes(this, args, service, [
+          tenantLabel,
           { label: "tenantry.service", value: service.name },
-        ],
-      }),
-    );
-    createDnsRecords(this, name, args);
-    this.site = createSite(this, name, args);
-    this.tls = createCertificate(this, name, args, this.site);
+        ]);
+      }
+      this.network = undefined;
+      this.containers = [];
+      this.site = undefined;
+      this.tls = undefined;
+    }
+    createBackups(this, name, args, secrets);
 
     this.url = pulumi.output(plan.url);
     this.domain = pulumi.output(plan.domain);
     this.hostName = pulumi.output(plan.host);
     this.ports = pulumi.output({ ...plan.ports });
     this.dns = pulumi.output(plan.dns.map(dnsSummary));
+    this.state = pulumi.output(plan.lifecycle.state);
+    this.initSecrets = pulumi.secret(
+      pulumi.all(
+        Object.fromEntries(plan.lifecycle.initSecrets.map((s) => [s, secrets.get(s)!] as const)),
+      ),
+    );
     this.registerOutputs({
+      state: this.state,
+      initSecrets: this.initSecrets,
       url: this.url,
       domain: this.domain,
       host: this.hostName,
@@ -97,12 +144,12 @@ export class TenantInstance extends pulumi.ComponentResource {
 function createNetwork(
   parent: TenantInstance,
   name: string,
-  { host }: TenantInstanceArgs,
+  { host, plan }: TenantInstanceArgs,
   labels: Label[],
 ): docker.Network {
   return new docker.Network(
     networkName(name),
-    { name: networkName(name), driver: "bridge", labels },
+    { name: networkName(plan.lifecycle.identity), driver: "bridge", labels },
     { parent, provider: host.docker, dependsOn: [host.bootstrap] },
   );
 }
@@ -231,6 +278,7 @@ function createContainer(
           }
         : undefined,
       labels: wiring.labels,
+      ...suspendedInputs(args.plan),
       logDriver: "json-file",
       logOpts: { "max-size": "10m", "max-file": "3" },
     },
@@ -250,6 +298,7 @@ function createDnsRecords(
   parent: TenantInstance,
   name: string,
   { plan, providers }: TenantInstanceArgs,
+  site: command.remote.Command,
 ): void {
   for (const [i, dns] of plan.dns.entries()) {
     if (!dns.managed) continue;
@@ -277,6 +326,9 @@ function createDnsRecords(
         parent,
         provider: providers.cloudflare,
         deleteBeforeReplace: true,
+        // After the site: a domain still served by another tenant's site stops here, before
+        // Cloudflare would refuse the record (remote/scripts.ts siteInstallScript).
+        dependsOn: [site],
         // Records named by role before (core/names.ts legacyDnsResourceName) are adopted.
         aliases: legacy === undefined ? [] : [{ name: legacy }],
       },
@@ -294,18 +346,26 @@ function createSite(
   parent: TenantInstance,
   name: string,
   { plan, host, providers }: TenantInstanceArgs,
+  maintenancePage: command.remote.Command | undefined,
 ): command.remote.Command {
+  // The file on the host is the identity's (the old name after a rename): nothing is replaced.
+  const id = plan.lifecycle.identity;
   return new command.remote.Command(
     siteResourceName(name),
     {
       connection: host.connection,
-      create: asRoot(host.user, siteInstallScript(host.layout, name)),
-      delete: asRoot(host.user, siteRemoveScript(host.layout, name, plan.site.marker)),
-      stdin: renderSite(plan.site),
+      create: asRoot(host.user, siteInstallScript(host.layout, id)),
+      delete: asRoot(host.user, siteRemoveScript(host.layout, id, plan.site.marker)),
+      // The app's site, or the maintenance page while suspended (remote/maintenance.ts).
+      stdin: siteText(plan),
       triggers: [plan.site.marker],
       addPreviousOutputInEnv: false,
     },
-    { parent, provider: providers.command, dependsOn: [host.bootstrap] },
+    {
+      parent,
+      provider: providers.command,
+      dependsOn: [host.bootstrap, ...(maintenancePage === undefined ? [] : [maintenancePage])],
+    },
   );
 }
 
@@ -352,5 +412,178 @@ function createCertificate(
       dependsOn: [site, ...(wildcard === undefined ? [] : [wildcard])],
       deleteBeforeReplace: true,
     },
+  );
+}
+
+// --- A tenant's life (README, "Day-2 operations"): rename, suspend, init, backups. ---
+
+/**
+ * After a rename (`previousName`), the component and every child keep their identity in the
+ * stack: the component's alias is its old name, and a transformation gives each child named
+ * `${tenant}-<role>` the alias `${previousName}-<role>`. Children named like their Docker
+ * objects (containers, volumes) already carry the old name (plan/tenant.ts).
+ */
+function renameOptions(
+  name: string,
+  plan: TenantPlan,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): pulumi.ComponentResourceOptions | undefined {
+  const previous = plan.lifecycle.previousName;
+  if (previous === undefined) return opts;
+  const alias: pulumi.ResourceTransformation = (args) => {
+    const old = previousResourceName(args.name, name, previous);
+    if (old === undefined) return undefined;
+    return {
+      props: args.props,
+      opts: pulumi.mergeOptions(args.opts, { aliases: [{ name: old }] }),
+    };
+  };
+  return pulumi.mergeOptions(opts, { aliases: [{ name: previous }], transformations: [alias] });
+}
+
+/**
+ * A suspended tenant's containers: not started when created, and `mustRun: false` so a refresh
+ * that finds them stopped does not start them. Both update in place (kreuzwerker
+ * terraform-provider-docker v4.5.0 internal/provider/resource_docker_container.go: `start` and
+ * `must_run` are plain Optional bools, not ForceNew); the Update starts a container when
+ * must_run goes false → true (resource_docker_container_funcs.go resourceDockerContainerUpdate),
+ * which is how `state: active` brings it back. Stopping is the suspend step's (a host command):
+ * the provider never stops a running container.
+ */
+function suspendedInputs(plan: TenantPlan): { start?: boolean; mustRun?: boolean } {
+  return plan.lifecycle.state === "suspended" ? { start: false, mustRun: false } : {};
+}
+
+/** The maintenance page's file, while suspended: the site names it, so it comes first. */
+function createMaintenancePage(
+  parent: TenantInstance,
+  name: string,
+  { plan, host, providers }: TenantInstanceArgs,
+): command.remote.Command | undefined {
+  if (plan.lifecycle.serves !== "maintenance") return undefined;
+  const page = plan.lifecycle.maintenance;
+  return new command.remote.Command(
+    `${name}-maintenance`,
+    {
+      connection: host.connection,
+      create: asRoot(host.user, maintenanceInstallScript(page)),
+      delete: asRoot(host.user, maintenanceRemoveScript(page)),
+      stdin: page.page,
+      addPreviousOutputInEnv: false,
+    },
+    { parent, provider: providers.command, dependsOn: [host.bootstrap] },
+  );
+}
+
+/** Stops a suspended tenant's containers, after the provider has recorded mustRun: false. */
+function createSuspension(
+  parent: TenantInstance,
+  name: string,
+  { plan, host, providers }: TenantInstanceArgs,
+  containers: readonly docker.Container[],
+): void {
+  if (plan.lifecycle.state !== "suspended") return;
+  new command.remote.Command(
+    `${name}-suspend`,
+    {
+      connection: host.connection,
+      create: suspendCommand(plan.lifecycle.identity, plan.backup.containers),
+      addPreviousOutputInEnv: false,
+    },
+    { parent, provider: providers.command, dependsOn: [...containers] },
+  );
+}
+
+/**
+ * One command per init step, in order, after the tenant's containers. `triggers` is the step's
+ * definition: a change replaces the command, and the new one runs the step. Any other change
+ * (the environment, the connection) runs `update`, which does nothing, so the step does not
+ * run on every apply (STYLE.md, pulumi-command: without `update`, `create` re-runs on any
+ * change). The environment travels on stdin, a secret.
+ */
+function createInit(
+  parent: TenantInstance,
+  name: string,
+  { plan, host, providers }: TenantInstanceArgs,
+  containers: readonly docker.Container[],
+  secrets: ReadonlyMap<string, pulumi.Output<string>>,
+): void {
+  const id = plan.lifecycle.identity;
+  let previous: command.remote.Command | undefined;
+  for (const step of plan.lifecycle.init) {
+    const values = pulumi.all(
+      Object.fromEntries(step.secrets.map((s) => [s, secrets.get(s)!] as const)),
+    );
+    const environment = pulumi.secret(
+      values.apply((v) =>
+        initEnvironment(step, { tenant: id, domain: plan.domain, url: plan.url, secrets: v }),
+      ),
+    );
+    previous = new command.remote.Command(
+      `${name}-init-${step.name}`,
+      {
+        connection: host.connection,
+        create: asRoot(host.user, initScript(id, step)),
+        update: asRoot(host.user, initUnchangedScript(id, step)),
+        stdin: environment,
+        triggers: [step.id],
+        addPreviousOutputInEnv: false,
+      },
+      {
+        parent,
+        provider: providers.command,
+        dependsOn: [...containers, ...(previous === undefined ? [] : [previous])],
+        // The app's own output may print what it was given.
+        additionalSecretOutputs: ["stdout", "stderr"],
+      },
+    );
+  }
+}
+
+/**
+ * The tenant's backups: its restic key (a generated secret that outlives every state but
+ * purge), the backup step that installs key, tool and schedule on the host, and, once
+ * decommissioned, the final backup with the tenant's secrets in it. The final backup runs before
+ * the containers go: Pulumi deletes what left the program only after every create.
+ */
+function createBackups(
+  parent: TenantInstance,
+  name: string,
+  { plan, host, providers, offsiteSecrets }: TenantInstanceArgs,
+  secrets: ReadonlyMap<string, pulumi.Output<string>>,
+): void {
+  const key = new random.RandomPassword(
+    `${name}-backup-key`,
+    // As the app's secrets: letters and digits, 32 of them (about 190 bits).
+    { length: 32, special: false },
+    { parent, provider: providers.random },
+  );
+  const frames = pulumi.secret(
+    pulumi.all({ key: key.result, ...(offsiteSecrets ?? {}) }).apply((v) => secretFrames(v)),
+  );
+  const setup = new command.remote.Command(
+    `${name}-backup`,
+    {
+      connection: host.connection,
+      create: asRoot(host.user, backupSetupScript(plan.backup, host.name)),
+      delete: asRoot(host.user, backupUnscheduleScript(plan.backup)),
+      stdin: frames,
+      addPreviousOutputInEnv: false,
+    },
+    { parent, provider: providers.command, dependsOn: [host.bootstrap] },
+  );
+  if (!plan.backup.final) return;
+  const generated = pulumi.secret(
+    pulumi.all(Object.fromEntries(secrets)).apply((v) => `${JSON.stringify(v, null, 2)}\n`),
+  );
+  new command.remote.Command(
+    `${name}-final-backup`,
+    {
+      connection: host.connection,
+      create: asRoot(host.user, toolCommand(plan.lifecycle.identity, ["backup", "--final"])),
+      stdin: generated,
+      addPreviousOutputInEnv: false,
+    },
+    { parent, provider: providers.command, dependsOn: [setup] },
   );
 }

@@ -139,8 +139,11 @@ describe("program on the example manifest", () => {
         .map((p) => p.name)
         .sort(),
     ).toEqual([
+      "company2-backup-key",
       "company2-secret-SECRET_KEY",
+      "markplus-backup-key",
       "markplus-secret-SECRET_KEY",
+      "tenant1-backup-key",
       "tenant1-secret-DB_PASSWORD",
       "tenant1-secret-REDIS_TOKEN",
     ]);

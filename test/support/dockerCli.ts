@@ -233,6 +233,8 @@ const CONTAINER_INPUTS = [
   "labels",
   "logDriver",
   "logOpts",
+  "start",
+  "mustRun",
 ] as const;
 
 /**
@@ -409,7 +411,11 @@ export function containerCreateArgs(
   // (no health wait), attach=false (detached), rm=false, tty/stdin_open=false. must_run=true
   // only acts in Read/Update: a container found stopped gets must_run=false in state, a diff,
   // and a ContainerStart on the next update.
-  calls.push(["start", name]);
+  // start false (a suspended tenant's container): created, not started (the `if
+  // d.Get("start").(bool)` around ContainerStart in resourceDockerContainerCreate). must_run
+  // acts only in Read and Update (see above), so it adds no call at create.
+  if (r.has("mustRun")) r.boolean("mustRun");
+  if (!r.has("start") || r.boolean("start")) calls.push(["start", name]);
   return calls;
 }
 
