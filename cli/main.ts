@@ -3,11 +3,15 @@
 import { Command, CommanderError } from "commander";
 import { ManifestError, formatProblem } from "../manifest/problems";
 import { registerAdd } from "./commands/add";
+import { registerBackup } from "./commands/backup";
 import { registerCapacity } from "./commands/capacity";
 import { registerList } from "./commands/list";
 import { registerPlan } from "./commands/plan";
+import { registerPurge } from "./commands/purge";
 import { registerRender } from "./commands/render";
+import { registerRestore } from "./commands/restore";
 import { registerSchema } from "./commands/schema";
+import { registerStatus } from "./commands/status";
 import { registerSummarize } from "./commands/summarize";
 import { registerTargets } from "./commands/targets";
 import { registerValidate } from "./commands/validate";
@@ -29,6 +33,10 @@ registerSchema(program);
 registerPlan(program);
 registerSummarize(program);
 registerTargets(program);
+registerStatus(program);
+registerBackup(program);
+registerRestore(program);
+registerPurge(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
