@@ -1,7 +1,6 @@
 // Rules across entries, checked after the structure: references, duplicate domains, slot and
 // port clashes, per-app consistency and host capacity. Pure: manifest in, problems out.
 import { canonicalAddress } from "../core/address";
-import { cpusRoundTrip, providerCpus } from "../core/dockerValues";
 import { dnsResourceName, dockerObjectNames, imageSlug } from "../core/names";
 import { normalizeRoute } from "../core/routes";
 import {
@@ -48,11 +47,18 @@ export function serviceMemoryMb(app: App, service: string, planMemoryMb: number)
   return Math.floor((planMemoryMb * (app.services[service]?.weight ?? 0)) / total);
 }
 
-/** CPUs a service gets out of its tenant's plan, split by weight, two decimals. */
+/**
+ * The smallest CPU share a container gets. The Docker provider reads a share below 0.10 back
+ * as another value (0.05 as "0.1", 0.04 as "0.0": core/dockerValues.ts), which would replace the
+ * container on every apply, so smaller shares are raised to this.
+ */
+export const MIN_CPUS = 0.1;
+
+/** CPUs a service gets out of its tenant's plan, split by weight, two decimals, at least 0.10. */
 export function serviceCpus(app: App, service: string, planCpus: number): number {
   const total = Object.values(app.services).reduce((sum, s) => sum + s.weight, 0);
   const share = (planCpus * (app.services[service]?.weight ?? 0)) / total;
-  return Math.max(0.01, Math.floor(share * 100) / 100);
+  return Math.max(MIN_CPUS, Math.floor(share * 100) / 100);
 }
 
 /** The smallest memory limit Docker accepts for a container. */
@@ -648,13 +654,6 @@ function checkCapacity(m: Manifest): Problem[] {
         problems.push({
           path: ["tenants", tenantName, "plan"],
           message: `plan "${tenant.plan}" leaves service "${service}" ${mb} MB; Docker needs at least ${DOCKER_MIN_MEMORY_MB} MB per container (pick a bigger plan or raise the service's weight)`,
-        });
-      }
-      const cpus = serviceCpus(app, service, plan.cpus);
-      if (!cpusRoundTrip(cpus)) {
-        problems.push({
-          path: ["tenants", tenantName, "plan"],
-          message: `plan "${tenant.plan}" gives service "${service}" ${cpus} CPU; the Docker provider reads a share below 0.10 back as another value ("${providerCpus(cpus)}"), which would replace the container on every apply (give the plan more cpus or the service more weight)`,
         });
       }
     }
