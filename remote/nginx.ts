@@ -130,7 +130,7 @@ export function renderTlsSite(spec: SiteSpec): string {
 /** The redirect snippet: every HTTP request but an ACME challenge goes to HTTPS. */
 export function renderRedirect(): string {
   return [
-    "# Written by tenantry's TLS step: the certificate is in place, HTTP redirects to HTTPS.",
+    "# Written by the tenantry TLS step: the certificate is in place, HTTP redirects to HTTPS.",
     `if ($uri !~ "^${ACME_CHALLENGE_PREFIX.replace(/\./g, "\\.")}") {`,
     "    return 301 https://$host$request_uri;",
     "}",

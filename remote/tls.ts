@@ -37,9 +37,13 @@ export function deployHookScript(layout: HostLayout): Shell {
     raw("set -eu"),
     raw("PATH=$PATH:/usr/sbin:/sbin"),
     raw("umask 077"),
-    sh`exec 9>>${lock}`,
-    sh`flock -w 300 9 || { echo ${`tenantry: timed out waiting for ${lock}; nginx not reloaded`} >&2; exit 1; }`,
-    sh`if ! out=$(${layout.nginx} -t 2>&1); then printf 'tenantry: nginx -t fails, not reloading: %s\n' "$out" >&2; exit 1; fi`,
+    raw("# Messages in double quotes: this text travels inside single-quoted shell twice."),
+    sh`lock=${lock}`,
+    raw('exec 9>>"$lock"'),
+    raw(
+      'flock -w 300 9 || { echo "tenantry: timed out waiting for $lock; nginx not reloaded" >&2; exit 1; }',
+    ),
+    sh`if ! out=$(${layout.nginx} -t 2>&1); then printf "tenantry: nginx -t fails, not reloading: %s\n" "$out" >&2; exit 1; fi`,
     sh`${layout.nginx} -s reload`,
     raw('echo "tenantry: nginx reloaded for ${RENEWED_LINEAGE:-a renewed certificate}"'),
   );
@@ -65,7 +69,7 @@ function renewalSupport(layout: HostLayout, needs: readonly string[]): Shell[] {
     ),
     raw("fi"),
     raw(
-      "# shellcheck disable=SC2016 # the text of the hook, written as data, expands when certbot runs it",
+      "# shellcheck disable=SC2016,SC1003 # the text of the hook, written as data, expands when certbot runs it",
     ),
     sh`printf '%s' ${deployHookScript(layout).text} >"$work/hook" || fail "cannot write the deploy hook (disk full?)"`,
     sh`mkdir -p "$(dirname ${DEPLOY_HOOK})"`,
@@ -164,7 +168,7 @@ export function tenantTlsScript(layout: HostLayout, target: TenantTlsTarget): Sh
   } else {
     steps.push(
       raw("issued=0"),
-      sh`if [ ! -s ${cert.certificate} ] || [ ! -s ${cert.key} ]; then fail ${`the host's certificate for ${cert.names.join(", ")} (${cert.name}) is not there, so HTTPS is not set up and HTTP keeps serving; its host step requests it`}; fi`,
+      sh`if [ ! -s ${cert.certificate} ] || [ ! -s ${cert.key} ]; then fail ${`the host certificate for ${cert.names.join(", ")} (${cert.name}) is not there, so HTTPS is not set up and HTTP keeps serving; the host step requests it`}; fi`,
     );
   }
   return script(
@@ -277,7 +281,7 @@ export function wildcardRemoveScript(layout: HostLayout, cert: CertificatePlan):
   if (cert.zone === undefined) throw new Error(`${cert.name} is not a wildcard certificate`);
   return script(
     prelude(layout),
-    sh`if grep -q -r -F ${cert.certificate} ${sitesDir(layout)}; then fail ${`a site still serves ${cert.name} (${cert.certificate}); remove its tenants' HTTPS first`}; fi`,
+    sh`if grep -q -r -F ${cert.certificate} ${sitesDir(layout)}; then fail ${`a site still serves ${cert.name} (${cert.certificate}); remove the HTTPS of its tenants first`}; fi`,
     sh`if [ -e ${`${LETSENCRYPT_DIR}/renewal/${cert.name}.conf`} ] || [ -e ${`${LETSENCRYPT_DIR}/live/${cert.name}`} ]; then`,
     raw("  PATH=$PATH:/usr/sbin:/sbin"),
     sh`  certbot delete --non-interactive --cert-name ${cert.name} >"$work/certbot.out" 2>&1 || fail "certbot delete failed: $(cat "$work/certbot.out")"`,

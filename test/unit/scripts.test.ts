@@ -20,6 +20,15 @@ import {
   type HostLayout,
 } from "../../remote/scripts";
 import type { Shell } from "../../remote/shell";
+import {
+  deployHookScript,
+  tenantTlsRemoveScript,
+  tenantTlsScript,
+  wildcardCertificateScript,
+  wildcardRemoveScript,
+  type TenantTlsTarget,
+} from "../../remote/tls";
+import type { CertificatePlan } from "../../plan/tls";
 import { describeWith } from "../support/prereq";
 
 /** The layout of the example manifest: Debian's defaults. */
@@ -37,7 +46,43 @@ const HOSTILE: HostLayout = {
   listen: ["127.0.0.1:8080"],
 };
 
+/** Certificates with values the schema allows but the shell must quote (an email with "+"). */
+const ACME_CERT: CertificatePlan = {
+  kind: "acme",
+  name: "tenantry-acme-2",
+  host: "vps-1",
+  names: ["acme-2.example.com", "shop.acme-2.co.uk"],
+  account: { directory: "https://acme.example.net:14000/dir?x=1", email: "ops+tls@example.com" },
+  certificate: "/etc/letsencrypt/live/tenantry-acme-2/fullchain.pem",
+  key: "/etc/letsencrypt/live/tenantry-acme-2/privkey.pem",
+  tenants: ["acme-2"],
+};
+const WILDCARD_CERT: CertificatePlan = {
+  ...ACME_CERT,
+  kind: "wildcard",
+  name: "tenantry-wildcard-example.com",
+  names: ["*.example.com"],
+  zone: "example.com",
+  account: { directory: "https://acme-v02.api.letsencrypt.org/directory" },
+  certificate: "/etc/letsencrypt/live/tenantry-wildcard-example.com/fullchain.pem",
+  key: "/etc/letsencrypt/live/tenantry-wildcard-example.com/privkey.pem",
+};
+const tlsTarget = (l: HostLayout, certificate: CertificatePlan): TenantTlsTarget => ({
+  tenant: "acme-2",
+  marker: "acme-2@vps-1",
+  certificate,
+  webroot: certificate.kind === "acme" ? `${l.dir}/acme-challenge` : undefined,
+  snippets: `${l.dir}/tls/acme-2`,
+});
+
 const SCRIPTS: ReadonlyArray<readonly [string, (layout: HostLayout) => Shell]> = [
+  ["tenant TLS (acme)", (l) => tenantTlsScript(l, tlsTarget(l, ACME_CERT))],
+  ["tenant TLS (wildcard)", (l) => tenantTlsScript(l, tlsTarget(l, WILDCARD_CERT))],
+  ["tenant TLS remove (acme)", (l) => tenantTlsRemoveScript(l, tlsTarget(l, ACME_CERT))],
+  ["tenant TLS remove (wildcard)", (l) => tenantTlsRemoveScript(l, tlsTarget(l, WILDCARD_CERT))],
+  ["host wildcard certificate", (l) => wildcardCertificateScript(l, WILDCARD_CERT)],
+  ["host wildcard remove", (l) => wildcardRemoveScript(l, WILDCARD_CERT)],
+  ["certbot deploy hook", (l) => deployHookScript(l)],
   ["site install", (l) => siteInstallScript(l, "acme-2")],
   ["site remove", (l) => siteRemoveScript(l, "acme-2", "acme-2@vps-1")],
   ["host reload", (l) => hostReloadScript(l)],
