@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { hostUsage } from "../../manifest/rules";
 import { planTenants, type TenantPlan } from "../../plan/tenant";
 import { describeTls, loadManifestFile } from "../common";
+import { checkLimits } from "../tlsLimits";
 import { runOffline, type RecordedResource } from "../offline";
 
 /** `docker:index/container:Container` → `docker.Container`, providers → `docker.Provider`. */
@@ -87,8 +88,15 @@ export function registerPlan(program: Command): void {
       "Evaluate the Pulumi program offline on a manifest and print what each tenant would get (no credentials, nothing deployed)",
     )
     .argument("[file]", "manifest", "tenants.yaml")
-    .action(async (file: string) => {
-      const manifest = loadManifestFile(file).manifest; // fails with every problem listed
+    .option(
+      "--since <file>",
+      "count the certificates a change from this manifest (the one applied now) would request; refuse past a Let's Encrypt limit",
+    )
+    .action(async (file: string, options: { since?: string }) => {
+      const loaded = loadManifestFile(file); // fails with every problem listed
+      const manifest = loaded.manifest;
+      const limits = checkLimits(loaded, options.since);
+      for (const w of limits.warnings) process.stderr.write(`${w}\n`);
       const { resources } = await runOffline({ tenantsFile: path.resolve(file), manifest });
       const plans = planTenants(manifest);
       // Providers not under a host: command, random and (with managed zones) cloudflare.
@@ -130,6 +138,7 @@ export function registerPlan(program: Command): void {
         );
       }
       const hostCount = Object.keys(manifest.hosts).length;
+      out.push(`tls        ${limits.summary}`, "");
       out.push(
         `${resources.length} resources for ${plans.length} tenant${plans.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}.`,
         "Next: pulumi preview (see README, 'Run it for real').",

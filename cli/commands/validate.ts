@@ -9,6 +9,7 @@ import { ManifestError } from "../../manifest/problems";
 import { hostUsage } from "../../manifest/rules";
 import { missingStackConfig, stackFileConfig } from "../../manifest/stackConfig";
 import { loadManifestFile, plural } from "../common";
+import { checkLimits } from "../tlsLimits";
 
 /** The namespace of the program's config keys: `name` in Pulumi.yaml, as Pulumi uses it. */
 function projectName(dir: string): string {
@@ -48,9 +49,15 @@ export function registerValidate(program: Command): void {
     )
     .argument("[file]", "manifest", "tenants.yaml")
     .option("--stack <name>", "also check Pulumi.<name>.yaml next to the manifest")
-    .action((file: string, options: { stack?: string }) => {
+    .option(
+      "--since <file>",
+      "count the certificates a change from this manifest (the one applied now) would request against Let's Encrypt's limits; refuse past one",
+    )
+    .action((file: string, options: { stack?: string; since?: string }) => {
       const loaded = loadManifestFile(file);
       const stackNote = options.stack === undefined ? "" : checkStack(loaded, options.stack);
+      const limits = checkLimits(loaded, options.since);
+      for (const w of limits.warnings) process.stderr.write(`${w}\n`);
       const usage = hostUsage(loaded.manifest);
       const allocated = usage.reduce((sum, u) => sum + u.allocatedMb, 0);
       const budget = usage.reduce((sum, u) => sum + u.budgetMb, 0);

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { effectiveMode } from "../../core/tls";
 import { serviceSecrets } from "../../manifest/rules";
 import type { Manifest } from "../../manifest/schema";
 import { planTenant } from "../../plan/tenant";
@@ -66,16 +67,17 @@ describe.concurrent("tenantry list", () => {
           .map(([svc, port]) => `${svc}:${port}`)
           .join(", "),
         domains.map((d) => (isManaged(twoHosts, d) ? "managed" : "external")).join(", "),
+        tlsCell(effectiveMode(t, twoHosts.hosts[t.host], twoHosts.tls).mode),
       ];
     });
     expect(cells(result.stdout)).toEqual([
-      ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS"],
+      ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS", "TLS"],
       ...rows,
     ]);
     // markplus keeps the port it already ran on, and its alias is the customer's DNS
     expect(cells(result.stdout).find((row) => row[0] === "markplus")).toEqual([
       ...["markplus", "mcoder", "small", "vps1", "1"],
-      ...["mcoder.example.com, mcoder.markplus.co.id", "web:8000", "managed, external"],
+      ...["mcoder.example.com, mcoder.markplus.co.id", "web:8000", "managed, external", "acme"],
     ]);
   });
 });
@@ -150,6 +152,9 @@ describe.concurrent("tenantry schema", () => {
   });
 });
 
+/** The TLS cell of `tenantry list`: the mode, and what none means. */
+const tlsCell = (mode: string): string => (mode === "none" ? "none (HTTP only)" : mode);
+
 /** Resource names the program creates for a tenant, from the naming scheme in the style guide. */
 function expectedResources(m: Manifest, name: string): string[] {
   const t = m.tenants[name]!;
@@ -167,6 +172,8 @@ function expectedResources(m: Manifest, name: string): string[] {
     ]),
     ...[...secrets].map((secret) => `${name}-secret-${secret}`),
     ...(isManaged(m, t.domain) ? [`${name}-dns`] : []),
+    // Its TLS step, unless it is served over HTTP only.
+    ...(effectiveMode(t, m.hosts[t.host], m.tls).mode === "none" ? [] : [`${name}-tls`]),
   ].sort();
 }
 

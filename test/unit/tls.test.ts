@@ -108,16 +108,13 @@ describe("public suffixes and wildcards", () => {
 
 describe("modes", () => {
   it.each([
-    ["the manifest default (acme)", {}, "", "acme", "manifest"],
-    ["tls: certbot, the 0.1 name", { extra: "tls: certbot" }, "", "acme", "tenant"],
-    ["tls.mode", {}, "tls:\n  mode: none", "none", "manifest"],
-    ["the host default", {}, "", "wildcard", "host"],
-    ["the tenant over its host", { extra: "tls: none" }, "", "none", "tenant"],
-  ])("takes %s", (_what, spec: Partial<TenantSpec>, top, mode, source) => {
-    const hostExtra =
-      _what === "the host default" || _what.startsWith("the tenant over")
-        ? { vps1: "tls: wildcard" }
-        : {};
+    ["the manifest default (acme)", {}, "", "", "acme", "manifest"],
+    ["tls: certbot, the 0.1 name", { extra: "tls: certbot" }, "", "", "acme", "tenant"],
+    ["tls.mode", {}, "tls:\n  mode: none", "", "none", "manifest"],
+    ["the host default", {}, "", "tls: wildcard", "wildcard", "host"],
+    ["the tenant over its host", { extra: "tls: none" }, "", "tls: wildcard", "none", "tenant"],
+  ])("takes %s", (_what, spec: Partial<TenantSpec>, top, hostTls, mode, source) => {
+    const hostExtra: Record<string, string> = hostTls === "" ? {} : { vps1: hostTls };
     const m = parse(
       manifestText({ acme: { domain: "acme.example.com", ...spec } }, top, hostExtra),
     );
