@@ -96,7 +96,8 @@ describe("TLS resources under mocks", () => {
     expect(text(step.inputs.stdin)).toBe(`dns_cloudflare_api_token = ${OFFLINE_SECRET}\n`);
     expect(step.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
     expect(text(step.inputs.create)).toContain(
-      "--dns-cloudflare --dns-cloudflare-credentials /etc/letsencrypt/tenantry/cloudflare-example.com.ini -d '*.example.com'",
+      // (inside the sudo wrapper's quotes: the wildcard name is quoted twice)
+      "--dns-cloudflare --dns-cloudflare-credentials /etc/letsencrypt/tenantry/cloudflare-example.com.ini -d '\\''*.example.com'\\''",
     );
   });
 
