@@ -2,6 +2,7 @@
 // Cloudflare token), with the exact `pulumi config set` command that fixes each gap.
 import { parseDocument } from "yaml";
 import { zoneFor } from "../core/dns";
+import { effectiveMode } from "../core/tls";
 import { configSecretKey } from "../core/names";
 import type { LoadedManifest } from "./load";
 import { sortProblems, type LocatedProblem } from "./problems";
@@ -61,7 +62,43 @@ export function missingStackConfig(
         : `tenants have domains in these zones but the stack has no Cloudflare token; set it with: pulumi config set --secret ${CLOUDFLARE_TOKEN} <token> (needs Zone.DNS edit)`,
     });
   }
+  problems.push(...missingDnsChallengeToken(loaded, config));
   return sortProblems(problems);
+}
+
+/** Config key of the Cloudflare token DNS-01 uses (README, "TLS"), in the program's namespace. */
+export const ACME_DNS_TOKEN = "acmeDnsToken";
+
+/** A wildcard tenant needs the DNS-01 token: named at the key that made the tenant wildcard. */
+function missingDnsChallengeToken(
+  loaded: LoadedManifest,
+  config: StackConfigView,
+): LocatedProblem[] {
+  const { manifest, file } = loaded;
+  const first = Object.entries(manifest.tenants).find(
+    ([, t]) => effectiveMode(t, manifest.hosts[t.host], manifest.tls).mode === "wildcard",
+  );
+  if (first === undefined) return [];
+  const plain = config.isPlainText?.(ACME_DNS_TOKEN) ?? false;
+  if (!plain && config.hasSecret(ACME_DNS_TOKEN)) return [];
+  const [name, tenant] = first;
+  const { source } = effectiveMode(tenant, manifest.hosts[tenant.host], manifest.tls);
+  const path =
+    source === "tenant"
+      ? ["tenants", name, "tls"]
+      : source === "host"
+        ? ["hosts", tenant.host, "tls"]
+        : ["tls", "mode"];
+  return [
+    {
+      file,
+      ...loaded.locate(path),
+      path,
+      message: plain
+        ? plainTextMessage(ACME_DNS_TOKEN)
+        : `tenant "${name}" is served with the host's wildcard certificate, which certbot gets and renews through DNS-01, but the stack has no ${ACME_DNS_TOKEN}; set it with: pulumi config set --secret ${ACME_DNS_TOKEN} <Cloudflare token with Zone.DNS edit on the wildcard zones>`,
+    },
+  ];
 }
 
 /**

@@ -3,7 +3,7 @@
 // line of the first tenant concerned, refuse past one (exit 1); plan and list say how each
 // tenant is served.
 import { describe, expect, it } from "vitest";
-import { tenantry, useScratch } from "./run";
+import { PULUMI_YAML, tenantry, useScratch } from "./run";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq9bJWL1a0JJv19axj+QvmytQ7QLQ5sNXfOEv/9Pk9i";
 
@@ -38,6 +38,39 @@ function manifest(n: number, domain: string, extra: Record<number, string> = {})
 
 /** Line and column of tenant `t1`'s domain value in `manifest(...)`'s text. */
 const T1_DOMAIN = "22:13";
+
+describe("the DNS-01 token in the stack", () => {
+  const scratch = useScratch();
+  const secure = (key: string) => `  ${key}:\n    secure: v1:AAAA\n`;
+
+  it("is asked for, at the key that made a tenant wildcard, and only then", async () => {
+    const wildcard = manifest(1, "example.com", { 1: "tls: wildcard" });
+    const stack = (extra: string) =>
+      `config:\n  tenantry:tenantsFile: tenants.yaml\n${secure("cloudflare:apiToken")}${extra}`;
+    const dir = scratch("token", {
+      "tenants.yaml": wildcard,
+      "Pulumi.yaml": PULUMI_YAML,
+      "Pulumi.dev.yaml": stack(""),
+    });
+    const missing = await tenantry(dir, "validate", "--stack", "dev");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      'tenants.yaml:23:10 tenants.t1.tls: tenant "t1" is served with the host\'s wildcard certificate, which certbot gets and renews through DNS-01, but the stack has no acmeDnsToken; set it with: pulumi config set --secret acmeDnsToken <Cloudflare token with Zone.DNS edit on the wildcard zones>',
+    );
+    const set = scratch("token-set", {
+      "tenants.yaml": wildcard,
+      "Pulumi.yaml": PULUMI_YAML,
+      "Pulumi.dev.yaml": stack(secure("tenantry:acmeDnsToken")),
+    });
+    expect((await tenantry(set, "validate", "--stack", "dev")).code).toBe(0);
+    const acme = scratch("token-acme", {
+      "tenants.yaml": manifest(1, "example.com"),
+      "Pulumi.yaml": PULUMI_YAML,
+      "Pulumi.dev.yaml": stack(""),
+    });
+    expect((await tenantry(acme, "validate", "--stack", "dev")).code).toBe(0);
+  });
+});
 
 describe("Let's Encrypt limits in validate and plan", () => {
   const scratch = useScratch();

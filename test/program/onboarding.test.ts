@@ -85,7 +85,8 @@ describe("onboarding a tenant", () => {
     const before = tenantResources(base.run!.resources, existing);
     const after = tenantResources(result().run!.resources, existing);
     // 8 + 8 + 13, as `npm run plan` lists them, plus each tenant's backup key and backup step
-    expect(before.size).toBe(35);
+    // and its TLS step
+    expect(before.size).toBe(38);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [urn, print] of before) expect(after.get(urn), urn).toBe(print);
   });
@@ -116,6 +117,7 @@ describe("onboarding a tenant", () => {
       "newco-net",
       "newco-secret-SECRET_KEY",
       "newco-site",
+      "newco-tls",
       "newco-web",
       "newco-web-files",
       "newco-web-instance",

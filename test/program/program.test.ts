@@ -281,7 +281,7 @@ describe("program on the example manifest", () => {
   it("exports per tenant url, domain, host, ports and dns", () => {
     const tenants = run.outputs.tenants as Record<string, unknown>;
     expect(tenants.company2).toEqual({
-      url: "http://company2.example.com",
+      url: "https://company2.example.com",
       domain: "company2.example.com",
       host: "vps1",
       ports: { web: 10020 },

@@ -11,7 +11,15 @@ it("names only packages that .ci/run installs, so the tests run on what users in
   const ci = readFileSync(join(root, ".ci", "run"), "utf8");
   const listed = /^packages=\(([^)]*)\)/m.exec(ci)?.[1]?.split(/\s+/) ?? [];
   const { packages } = hostPreparation();
-  expect(packages).toEqual(["nginx", "docker.io", "iptables", "util-linux", "diffutils"]);
+  expect(packages).toEqual([
+    "nginx",
+    "docker.io",
+    "iptables",
+    "util-linux",
+    "diffutils",
+    "certbot",
+    "python3-certbot-dns-cloudflare",
+  ]);
   expect(packages.filter((p) => !listed.includes(p))).toEqual([]);
 });
 
