@@ -299,7 +299,7 @@ export function backupToolScript(plan: BackupPlan): Shell {
     raw('      find "$src" -mindepth 1 -maxdepth 1 -exec mv -t "$mp" {} +'),
     raw('      chown --reference="$src" "$mp"; chmod --reference="$src" "$mp"'),
     raw("    fi"),
-    raw("  done"),
+    raw('  done <"$work/volumes"'),
     ...plan.dumps.flatMap((d) =>
       d.restoreTo === undefined
         ? []

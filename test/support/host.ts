@@ -57,6 +57,8 @@ const PRIVATE_DIRS = [
   "/var/lib/nginx",
   // certbot's work dir (its lock and temp files): one per host, as on a VPS.
   "/var/lib/letsencrypt",
+  // tenantry's own state: backup keys, local repositories, init markers, backup status.
+  "/var/lib/tenantry",
 ] as const;
 
 /** Bind mounts that make the host's view: $1 is the test dir. */
@@ -470,7 +472,14 @@ async function prepareFiles(dir: string, clientPub: string): Promise<void> {
     join(etc, "ssh", "sshd_config.d", "tenantry-test.conf"),
     "# tenantry test host: one host key, so ssh-keyscan and the pin agree.\nHostKey /etc/ssh/ssh_host_ed25519_key\n",
   );
-  for (const d of ["run", "home", "var/log", "var/lib/nginx", "var/lib/letsencrypt"])
+  for (const d of [
+    "run",
+    "home",
+    "var/log",
+    "var/lib/nginx",
+    "var/lib/letsencrypt",
+    "var/lib/tenantry",
+  ])
     mkdirSync(join(fs, d), { recursive: true });
   mkdirSync(join(fs, "run", "sshd"), { mode: 0o755 });
   mkdirSync(join(fs, "var", "log", "nginx"), { recursive: true });
