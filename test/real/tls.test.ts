@@ -12,7 +12,7 @@ import { TLS_PARAMS } from "../../remote/nginx";
 import { T } from "../program/helpers";
 import { ask } from "../support/backends";
 import { useTestHost } from "../support/fixture";
-import { startPebble, type Pebble } from "../support/pebble";
+import { ocspResponderFor, startPebble, type Pebble } from "../support/pebble";
 import { describeReal } from "../support/prereq";
 import { eventually, run } from "../support/proc";
 import { evaluateFor, resource, runRecorded, type EvaluatedProgram } from "../support/program";
@@ -173,7 +173,7 @@ describeReal(
         .toUpperCase();
 
     beforeAll(async () => {
-      pebble = await startPebble(t.host);
+      pebble = await startPebble(t.host, { ocspResponder: true });
       program = await evaluateFor(
         t.host,
         MANIFEST.replaceAll("ADDRESS", t.host.address)
@@ -215,6 +215,23 @@ describeReal(
       expect((await httpsGet(t.host.address, "acme.example.com", "/", pebble.root)).body).toBe(
         "tenant acme",
       );
+    });
+
+    it("staples OCSP for a certificate that names a responder", async () => {
+      const uri = await t.host.execOk("openssl", [
+        "x509",
+        "-noout",
+        "-ocsp_uri",
+        "-in",
+        "/etc/letsencrypt/live/tenantry-acme/fullchain.pem",
+      ]);
+      expect(uri.trim()).toBe(ocspResponderFor(t.host));
+      expect(readFileSync(t.host.file("/etc/nginx/tenantry/tls/acme/stapling.conf"), "utf8")).toBe(
+        "ssl_stapling on;\nssl_stapling_verify on;\nssl_trusted_certificate /etc/letsencrypt/live/tenantry-acme/chain.pem;\n",
+      );
+      const dump = await t.host.execOk("nginx", ["-T"]);
+      expect(dump).toContain("# configuration file /etc/nginx/tenantry/tls/acme/stapling.conf:");
+      expect((await t.nginxTest()).code).toBe(0);
     });
 
     it("redirects HTTP to HTTPS, except the ACME challenge location renewals need", async () => {

@@ -165,6 +165,8 @@ describeReal(
       expect((await runRecorded(t.host, command("initech-site"))).code).toBe(0);
       await runRecorded(t.host, command("vps1-nginx-reload"));
       await t.expectAnswer("initech.example.com", "200 tenant initech");
+      // No OCSP responder in the certificate (as Let's Encrypt's now): no stapling snippet.
+      expect(existsSync(t.host.file("/etc/nginx/tenantry/tls/acme/stapling.conf"))).toBe(false);
       expect(
         (await served(t.host.address, "initech.example.com", pebble.root)).cert,
       ).toBeUndefined();
