@@ -25,7 +25,17 @@ export function registerList(program: Command): void {
         p.dns.map(dnsKind).join(", "),
         p.tls.mode === "none" ? "none (HTTP only)" : p.tls.mode,
       ]);
-      const header = ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS", "TLS"];
+      const header = [
+        "TENANT",
+        "APP",
+        "PLAN",
+        "HOST",
+        "SLOT",
+        "DOMAINS",
+        "HOST PORTS",
+        "DNS",
+        "TLS",
+      ];
       process.stdout.write(`${table([header, ...rows])}\n`);
     });
 }
