@@ -10,8 +10,10 @@ import { loadManifest } from "./manifest/load";
 import { ManifestError } from "./manifest/problems";
 import { missingStackConfig } from "./manifest/stackConfig";
 import { configSecretKey } from "./core/names";
+import { registryPasswordKey } from "./core/images";
 import { backupTime, offsiteSecretKeys, retainedData, type RetainedData } from "./plan/backup";
 import { dnsSummary, type DnsSummary } from "./plan/dns";
+import { hostImages } from "./plan/images";
 import { planTenants, type TenantPlan } from "./plan/tenant";
 import { hostWildcardCertificates } from "./plan/tls";
 import { hostSitesDigest } from "./remote/maintenance";
@@ -45,6 +47,14 @@ function wildcardArgs(hostName: string) {
   return { wildcards, acmeDnsToken: config.requireSecret("acmeDnsToken") };
 }
 
+/** Registry passwords (README, "Private registries"): stack key → secret. */
+const registryPasswords = Object.fromEntries(
+  Object.keys(manifest.registries ?? {}).map((registry) => {
+    const key = registryPasswordKey(registry);
+    return [key, config.requireSecret(key)] as const;
+  }),
+);
+
 /** Per tenant with init secrets (e.g. its first admin's password): those secrets. */
 const initSecrets: Record<string, pulumi.Output<Record<string, string>>> = {};
 
@@ -61,7 +71,8 @@ withoutPromiseStacks(() => {
   for (const [hostName, onHost] of plansByHost) {
     const host = new TenantHost(hostName, {
       host: manifest.hosts[hostName]!,
-      images: onHost.flatMap((p) => p.services.map((s) => s.image)),
+      images: hostImages(manifest, onHost),
+      registryPasswords,
       privateKey,
       sshKeyPath,
       commandProvider: providers.command,

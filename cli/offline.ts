@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadManifest } from "../manifest/load";
 import type { Manifest } from "../manifest/schema";
+import { registryPasswordKey } from "../core/images";
 import { configSecretKey } from "../core/names";
 
 /** One resource the program registered, with the inputs and options it passed. */
@@ -166,6 +167,11 @@ function setOfflineConfig(tenantsFile: string, options: OfflineOptions): void {
     config["tenantry:acmeDnsToken"] = OFFLINE_SECRET;
     secretKeys.push("tenantry:sshPrivateKey", "cloudflare:apiToken", "tenantry:acmeDnsToken");
     const manifest = options.manifest ?? loadManifest(tenantsFile).manifest;
+    for (const registry of Object.keys(manifest.registries ?? {})) {
+      const full = `tenantry:${registryPasswordKey(registry)}`;
+      config[full] = OFFLINE_SECRET;
+      secretKeys.push(full);
+    }
     for (const [tenant, entry] of Object.entries(manifest.tenants)) {
       for (const key of entry.secretEnv) {
         const full = `tenantry:${configSecretKey(tenant, key)}`;

@@ -10,6 +10,8 @@ import {
   type HostConnection,
 } from "../remote/connection";
 import { imageSlug } from "../core/names";
+import { hostRegistryAuth, type ImagePlan } from "../plan/images";
+import { imageRemoveScript, imageRepullScript, userCommand } from "../remote/images";
 import type { Host } from "../manifest/schema";
 import { backupScheduleScript, backupUnscheduleHostScript } from "../remote/backup";
 import { renderHostInclude } from "../remote/nginx";
@@ -27,8 +29,10 @@ import {
 export interface TenantHostArgs {
   /** The host's manifest entry. */
   readonly host: Host;
-  /** Images the host's tenants run; each is pulled once per host. */
-  readonly images: readonly string[];
+  /** Images the host's tenants run (plan/images.ts hostImages); each is pulled once per host. */
+  readonly images: readonly ImagePlan[];
+  /** Registry passwords by stack key (`registry.<registry>.password`): Pulumi secrets. */
+  readonly registryPasswords?: Readonly<Record<string, pulumi.Output<string>>>;
   /** SSH private key for remote commands (a Pulumi secret); the SSH agent when absent. */
   readonly privateKey?: pulumi.Input<string>;
   /** Private key file for Docker's ssh client; the agent and default keys when absent. */
@@ -49,6 +53,11 @@ export class TenantHost extends pulumi.ComponentResource {
   public readonly bootstrap: command.remote.Command;
   /** Image reference → image id to run. */
   public readonly images: ReadonlyMap<string, pulumi.Output<string>>;
+  /**
+   * Image reference → the step that removes it once no tenant runs it. Containers depend on
+   * it, so the engine deletes them first (deletes run in reverse dependency order).
+   */
+  public readonly imageCleanups: ReadonlyMap<string, command.remote.Command>;
   /** Certificate lineage name → the step that requests that wildcard certificate. */
   public readonly wildcards: ReadonlyMap<string, command.remote.Command>;
   private readonly commandProvider: command.Provider;
@@ -66,6 +75,7 @@ export class TenantHost extends pulumi.ComponentResource {
       {
         host: dockerHost(args.host),
         sshOpts: dockerSshOpts(name, args.host, args.sshKeyPath),
+        ...registryAuthInput(args),
       },
       { parent: this },
     );
@@ -86,17 +96,44 @@ export class TenantHost extends pulumi.ComponentResource {
     );
 
     const images = new Map<string, pulumi.Output<string>>();
-    for (const image of [...new Set(args.images)].sort()) {
+    const cleanups = new Map<string, command.remote.Command>();
+    for (const image of args.images) {
+      const repull = createRepull(this, image, args);
       const remote = new docker.RemoteImage(
-        `${name}-image-${imageSlug(image)}`,
-        // keepLocally: removing the last tenant of an image must not fail on, or delete, an
-        // image another container on the host still uses.
-        { name: image, keepLocally: true },
-        { parent: this, provider: this.docker, dependsOn: [this.bootstrap] },
+        `${name}-image-${imageSlug(image.ref)}`,
+        {
+          name: image.ref,
+          // Never the provider's own removal: it fails the apply while any container uses the
+          // image, and a replacement (new pullTriggers) would delete the tag it stands for
+          // (remote/images.ts). The cleanup step below removes unused images instead.
+          keepLocally: true,
+          // A new token replaces this resource after the re-pull step, so it reads the image
+          // id anew and the containers whose image changed are replaced.
+          ...(image.repull.length > 0 ? { pullTriggers: [...image.repull] } : {}),
+        },
+        {
+          parent: this,
+          provider: this.docker,
+          dependsOn: [this.bootstrap, ...(repull === undefined ? [] : [repull])],
+        },
       );
-      images.set(image, remote.imageId);
+      images.set(image.ref, remote.imageId);
+      cleanups.set(
+        image.ref,
+        new command.remote.Command(
+          `${name}-image-cleanup-${imageSlug(image.ref)}`,
+          {
+            connection: this.connection,
+            // Nothing to do while tenants run it; removed from the host when the last goes.
+            delete: userCommand(imageRemoveScript(image.ref)),
+            addPreviousOutputInEnv: false,
+          },
+          { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap] },
+        ),
+      );
     }
     this.images = images;
+    this.imageCleanups = cleanups;
     this.wildcards = createWildcards(this, args);
 
     this.registerOutputs({ bootstrap: this.bootstrap.stdout });
@@ -138,6 +175,60 @@ export class TenantHost extends pulumi.ComponentResource {
       { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap] },
     );
   }
+}
+
+/** The Docker provider's registry credentials for the host's images (plan/images.ts). */
+function registryAuthInput(args: TenantHostArgs): {
+  registryAuth?: docker.types.input.ProviderRegistryAuth[];
+} {
+  const entries = hostRegistryAuth(args.images).map(({ address, credentials }) => ({
+    address,
+    username: credentials.username,
+    password: passwordOf(args, credentials.passwordKey),
+  }));
+  return entries.length === 0 ? {} : { registryAuth: entries };
+}
+
+function passwordOf(args: TenantHostArgs, key: string): pulumi.Output<string> {
+  const password = args.registryPasswords?.[key];
+  if (password === undefined) throw new Error(`no registry password ${key} was given`);
+  return pulumi.secret(password);
+}
+
+/**
+ * The re-pull step of an image with `repull:` tokens: replaced (and so run) whenever the tokens
+ * change. The registry password, if any, travels on stdin as a secret.
+ */
+function createRepull(
+  host: TenantHost,
+  image: ImagePlan,
+  args: TenantHostArgs,
+): command.remote.Command | undefined {
+  if (image.repull.length === 0) return undefined;
+  const login =
+    image.credentials === undefined
+      ? undefined
+      : { server: image.credentials.registry, username: image.credentials.username };
+  return new command.remote.Command(
+    `${host.name}-repull-${imageSlug(image.ref)}`,
+    {
+      connection: host.connection,
+      create: userCommand(imageRepullScript(image.ref, login)),
+      ...(image.credentials === undefined
+        ? {}
+        : {
+            stdin: passwordOf(args, image.credentials.passwordKey).apply((p) => `${p}\n`),
+          }),
+      triggers: [...image.repull],
+      addPreviousOutputInEnv: false,
+    },
+    {
+      parent: host,
+      provider: args.commandProvider,
+      dependsOn: [host.bootstrap],
+      additionalSecretOutputs: ["stdout", "stderr"],
+    },
+  );
 }
 
 /**

@@ -286,6 +286,10 @@ function createContainer(
       parent,
       provider: host.docker,
       additionalSecretOutputs: env.secret ? ["envs"] : [],
+      // Deleted before the host's cleanup of its image runs (components/host.ts imageCleanups).
+      dependsOn: [
+        ...(host.imageCleanups.has(service.image) ? [host.imageCleanups.get(service.image)!] : []),
+      ],
       // The provider neither updates a changed health check nor replaces for it (it only
       // records it in state), so a new check would never reach the container: replace instead.
       replaceOnChanges: ["healthcheck"],

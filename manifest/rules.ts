@@ -13,6 +13,7 @@ import {
   routedServices,
   tenantPorts,
 } from "../core/ports";
+import { checkImageRules, tenantImagePaths } from "./imageRules";
 import { checkLifecycle } from "./lifecycleRules";
 import { didYouMean, listChoices, type Problem } from "./problems";
 import { checkTlsRules } from "./tlsRules";
@@ -74,6 +75,7 @@ export function checkRules(m: Manifest, known: KnownNames): Problem[] {
     ...checkZoneApex(m, known.tenants),
     ...checkObjectNames(m),
     ...checkImageNames(m),
+    ...checkImageRules(m),
     ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
     ...checkLifecycle(m),
@@ -483,21 +485,20 @@ function checkImageNames(m: Manifest): Problem[] {
   const problems: Problem[] = [];
   const names = new Map<string, string>(); // resource name → image
   const reported = new Set<string>();
-  for (const tenant of Object.values(m.tenants)) {
-    const app = m.apps[tenant.app];
-    if (app === undefined || m.hosts[tenant.host] === undefined) continue;
-    for (const [svcName, svc] of Object.entries(app.services)) {
-      const name = `${tenant.host}-image-${imageSlug(svc.image)}`;
-      const other = names.get(name);
-      if (other === undefined) {
-        names.set(name, svc.image);
-      } else if (other !== svc.image && !reported.has(name)) {
-        reported.add(name);
-        problems.push({
-          path: ["apps", tenant.app, "services", svcName, "image"],
-          message: `images ${other} and ${svc.image} would get one resource name on host "${tenant.host}" (${name}); change this reference (a tag or a digest)`,
-        });
-      }
+  // Each tenant's own image (its pin, its channel's or the app's: core/images.ts tenantImage).
+  for (const { tenant: tenantName, image, path } of tenantImagePaths(m)) {
+    const host = m.tenants[tenantName]!.host;
+    if (m.hosts[host] === undefined) continue;
+    const name = `${host}-image-${imageSlug(image)}`;
+    const other = names.get(name);
+    if (other === undefined) {
+      names.set(name, image);
+    } else if (other !== image && !reported.has(name)) {
+      reported.add(name);
+      problems.push({
+        path,
+        message: `images ${other} and ${image} would get one resource name on host "${host}" (${name}); change this reference (a tag or a digest)`,
+      });
     }
   }
   return problems;

@@ -26,6 +26,10 @@ export const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
 const ENV_KEY_HINT =
   'upper case letters, digits and "_", not starting with a digit, e.g. "SECRET_KEY"';
 
+/** A registry as image references name it: a lowercase host, optional port. */
+export const REGISTRY =
+  /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?$/;
+
 /** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest]; see imageProblem. */
 export const IMAGE_REF =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
@@ -463,12 +467,15 @@ const checked = (typeMessage: string, problem: (v: string) => string | undefined
     if (message !== undefined) ctx.addIssue({ code: "custom", message, input: v });
   });
 
+/** An image reference, pinned by a tag or a digest (imageProblem). */
+const imageRef = checked(
+  'must be an image reference, e.g. "ghcr.io/example/app:1.4.2"',
+  imageProblem,
+);
+
 const serviceSchema = z
   .strictObject({
-    image: checked(
-      'must be an image reference, e.g. "ghcr.io/example/app:1.4.2"',
-      imageProblem,
-    ).describe("Container image, pinned by a tag or an @sha256 digest."),
+    image: imageRef.describe("Container image, pinned by a tag or an @sha256 digest."),
     port: port.optional().describe("Port the service listens on inside the container."),
     route: pattern(
       ROUTE,
@@ -530,6 +537,16 @@ const serviceSchema = z
       .default(1)
       .describe("Share of the plan's memory and CPU this service gets (default 1)."),
     backup: serviceBackupSchema.optional(),
+    repull: z
+      .string({ error: 'must be a token such as "2026-11-30" (any text; a change re-pulls)' })
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, {
+        error:
+          'must be a token such as "2026-11-30" or "r2": 1 to 64 letters, digits, ".", "_", ":" or "-"',
+      })
+      .optional()
+      .describe(
+        "Change this token to pull the service's image tag again on every host (a re-pushed tag such as redis:7-alpine); containers whose image changed are replaced.",
+      ),
   })
   .describe("One container of the app.");
 
@@ -557,6 +574,17 @@ const appSchema = z
       .optional()
       .describe("First-run steps per tenant, in this order: name → service, command, secrets."),
     maintenance: maintenanceSchema.optional(),
+    channels: z
+      .record(
+        label("channel name"),
+        z
+          .record(label("service name"), imageRef)
+          .describe("Service → image the channel's tenants run instead of the app's."),
+      )
+      .optional()
+      .describe(
+        "Upgrade waves: channel name → images its tenants (`channel:`) run. Bump a canary channel first, then the app's image for the rest.",
+      ),
   })
   .describe("An application sold to many tenants.");
 
@@ -628,6 +656,17 @@ const tenantSchema = z
       .describe(
         "active (default); suspended: containers stopped, a 503 maintenance page, data kept; decommissioned: final backup, then containers, site, DNS and schedule removed, volumes, backups and secrets kept.",
       ),
+    channel: label("channel name")
+      .optional()
+      .describe(
+        "Upgrade wave of this tenant: it runs the images of apps.<app>.channels.<channel> (e.g. canary).",
+      ),
+    images: z
+      .record(label("service name"), imageRef)
+      .optional()
+      .describe(
+        "This tenant's own image per service (same repository as the app's), over its channel's and the app's.",
+      ),
     previousName: label("previous tenant name")
       .optional()
       .describe(
@@ -680,6 +719,25 @@ export const manifestSchema = z
       })
       .prefault({})
       .describe("How tenants get certificates: the ACME server, its account, the default mode."),
+    registries: z
+      .record(
+        pattern(
+          REGISTRY,
+          'must be a registry as images name it, e.g. "ghcr.io", "registry.example.com:5000" or "docker.io" (lowercase host, optional port)',
+        ),
+        z
+          .strictObject({
+            username: pattern(
+              /^[^\s:]{1,255}$/,
+              'must be the registry user name (no spaces or ":"), e.g. "deploy-bot"',
+            ).describe("User name; the password is the stack secret registry.<registry>.password."),
+          })
+          .describe("Credentials for one private registry."),
+      )
+      .optional()
+      .describe(
+        'Private registries images are pulled from: registry → username. Each password is a stack secret: pulumi config set --secret registry.<registry>.password (a port\'s ":" written "_").',
+      ),
     apps: z
       .record(label("app name"), appSchema)
       .describe("Applications by name: the containers each tenant of the app gets."),
@@ -702,6 +760,7 @@ export type Tenant = Manifest["tenants"][string];
 export type HostBackup = NonNullable<Host["backup"]>;
 export type ServiceBackup = NonNullable<Service["backup"]>;
 export type InitStep = NonNullable<App["init"]>[string];
+export type Registry = NonNullable<Manifest["registries"]>[string];
 
 /** The JSON Schema editors use (draft-07, input side so defaults are optional). */
 export function manifestJsonSchema(): Record<string, unknown> {

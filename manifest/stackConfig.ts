@@ -1,8 +1,9 @@
-// Checks that the stack config holds what the manifest refers to (secretEnv values, the
-// Cloudflare token), with the exact `pulumi config set` command that fixes each gap.
+// Checks that the stack config holds what the manifest refers to (secretEnv values, registry
+// passwords, the Cloudflare token), with the exact `pulumi config set` command that fixes each gap.
 import { parseDocument } from "yaml";
 import { zoneFor } from "../core/dns";
 import { effectiveMode } from "../core/tls";
+import { registryPasswordKey } from "../core/images";
 import { configSecretKey } from "../core/names";
 import type { LoadedManifest } from "./load";
 import { sortProblems, type LocatedProblem } from "./problems";
@@ -44,6 +45,20 @@ export function missingStackConfig(
           ? plainTextMessage(configKey)
           : `stack config has no secret ${configKey}; set it with: pulumi config set --secret ${configKey} <value>`,
       });
+    });
+  }
+  for (const registry of Object.keys(manifest.registries ?? {})) {
+    const key = registryPasswordKey(registry);
+    const plain = config.isPlainText?.(key) ?? false;
+    if (!plain && config.hasSecret(key)) continue;
+    const path = ["registries", registry];
+    problems.push({
+      file,
+      ...loaded.locate(path),
+      path,
+      message: plain
+        ? plainTextMessage(key)
+        : `stack config has no secret ${key} (the password or access token of ${registry}); set it with: pulumi config set --secret ${key} <password>`,
     });
   }
   const zones = manifest.dns.zones;

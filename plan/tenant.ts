@@ -1,5 +1,6 @@
 // Pure: what each tenant gets, derived once from the validated manifest. The components only
 // turn these plans into resources (remote/ renders their text); the CLI prints them.
+import { tenantImage } from "../core/images";
 import { containerName, siteFileName, siteMarker, volumeName } from "../core/names";
 import { tenantPorts } from "../core/ports";
 import { serviceCpus, serviceMemoryMb, serviceSecrets } from "../manifest/rules";
@@ -21,7 +22,10 @@ export interface ServicePlan {
   readonly name: string;
   /** Docker container name and network alias prefix: `<tenant>-<service>`. */
   readonly containerName: string;
+  /** The image this tenant runs: its own pin, its channel's or the app's (core/images.ts). */
   readonly image: string;
+  /** The service's re-pull token (`repull:`), if any: a change pulls its tag again. */
+  readonly repull?: string;
   readonly port?: number;
   /** Host port on 127.0.0.1, for routed services only. */
   readonly hostPort?: number;
@@ -81,7 +85,8 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
     return {
       name: svcName,
       containerName: containerName(id, svcName),
-      image: svc.image,
+      image: tenantImage(app, tenant, svcName),
+      ...(svc.repull === undefined ? {} : { repull: svc.repull }),
       port: svc.port,
       hostPort: ports[svcName],
       route: svc.route,

@@ -108,10 +108,76 @@ describe("the second pulumi up", () => {
       ),
     );
     expect(describeSteps(plan(state, next.resources), base, next)).toEqual([
+      // The old image's cleanup step removes it from the host once its containers are gone.
+      "create vps1-image-cleanup-ghcr-io-example-mcoder-1-5-0-576f261e",
       "create vps1-image-ghcr-io-example-mcoder-1-5-0-576f261e",
+      "delete vps1-image-cleanup-ghcr-io-example-mcoder-1-4-2-773318c0",
       "delete vps1-image-ghcr-io-example-mcoder-1-4-2-773318c0",
       "replace company2-web (image; delete-first)",
       "replace markplus-web (image; delete-first)",
+    ]);
+  });
+
+  it("upgrades only the canary channel's tenants when the canary's image is bumped", async () => {
+    // Wave 1: company2 joins the canary channel, which runs the app's version (no change).
+    const joined = edited((d) => {
+      d.setIn(["apps", "mcoder", "channels", "canary", "web"], "ghcr.io/example/mcoder:1.4.2");
+      d.setIn(["tenants", "company2", "channel"], "canary");
+    });
+    const wave0 = await run("canary-join", joined);
+    expect(describeSteps(plan(state, wave0.resources), base, wave0)).toEqual([]);
+    // Wave 2: the canary moves to 1.5.0: only its tenant's container is replaced.
+    const bumped = parseDocument(joined);
+    bumped.setIn(["apps", "mcoder", "channels", "canary", "web"], "ghcr.io/example/mcoder:1.5.0");
+    const canary = await run("canary-bump", String(bumped));
+    expect(describeSteps(plan(state, canary.resources), base, canary)).toEqual([
+      "create vps1-image-cleanup-ghcr-io-example-mcoder-1-5-0-576f261e",
+      "create vps1-image-ghcr-io-example-mcoder-1-5-0-576f261e",
+      "replace company2-web (image; delete-first)",
+    ]);
+    // A tenant's own pin does the same for one tenant.
+    const pinned = await run(
+      "tenant-pin",
+      edited((d) =>
+        d.setIn(["tenants", "markplus", "images", "web"], "ghcr.io/example/mcoder:1.5.0"),
+      ),
+    );
+    expect(describeSteps(plan(state, pinned.resources), base, pinned)).toEqual([
+      "create vps1-image-cleanup-ghcr-io-example-mcoder-1-5-0-576f261e",
+      "create vps1-image-ghcr-io-example-mcoder-1-5-0-576f261e",
+      "replace markplus-web (image; delete-first)",
+    ]);
+  });
+
+  it("re-pulls a tag when its repull token changes, and replaces no container whose image stayed", async () => {
+    const next = await run(
+      "repull",
+      edited((d) => d.setIn(["apps", "frontbase", "services", "redis", "repull"], "2026-11-30")),
+    );
+    // The pull step runs first; the image resource is then replaced and reads the id anew. The
+    // model's image id does not change (no new push), so no container is replaced; a new id
+    // would replace tenant1-redis like an image bump.
+    expect(describeSteps(plan(state, next.resources), base, next)).toEqual([
+      "create vps1-repull-redis-7-alpine-65b8118d",
+      "replace vps1-image-redis-7-alpine-65b8118d (pullTriggers; create-first)",
+    ]);
+  });
+
+  it("changes no DNS record when a tenant's domain and alias swap (records are named by domain)", async () => {
+    const next = await run(
+      "swap",
+      edited((d) => {
+        d.setIn(["tenants", "markplus", "domain"], "mcoder.markplus.co.id");
+        d.setIn(["tenants", "markplus", "aliases"], ["mcoder.example.com"]);
+      }),
+    );
+    // No DNS record changes: each keeps its name, zone, type and content. The site's server
+    // names change order, so the host reloads nginx once; the TLS step re-runs for the new
+    // main domain (plan/tls.ts).
+    expect(describeSteps(plan(state, next.resources), base, next)).toEqual([
+      "replace vps1-nginx-reload (triggers; create-first)",
+      "update markplus-site (stdin)",
+      "update markplus-tls (create, stdin)",
     ]);
   });
 
@@ -134,6 +200,8 @@ describe("the second pulumi up", () => {
       "replace company2-web (ports; delete-first)",
       "replace vps1-nginx-reload (triggers; create-first)",
       "update company2-site (stdin)",
+      // Its HTTPS server proxies to the same ports.
+      "update company2-tls (stdin)",
     ]);
   });
 
@@ -146,11 +214,14 @@ describe("the second pulumi up", () => {
     expect(steps).toEqual([
       "delete tenant1-edge",
       "delete tenant1-edge-data",
+      "delete vps1-image-cleanup-ghcr-io-example-frontbase-edge-2-3-0-c672d102",
       "delete vps1-image-ghcr-io-example-frontbase-edge-2-3-0-c672d102",
       // The plan is shared by weight: the others get more memory (in place) and CPU (replace).
       "replace tenant1-backend (cpus; delete-first)",
       "replace tenant1-frontend (cpus; delete-first)",
       "replace tenant1-redis (cpus; delete-first)",
+      // Its backups no longer name the dropped service's container.
+      "update tenant1-backup (create)",
     ]);
     const volume = base.resources.find((r) => r.name === "tenant1-edge-data")!;
     expect(volume.retainOnDelete).toBe(true); // the engine's delete of it is a no-op

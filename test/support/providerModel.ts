@@ -82,8 +82,11 @@ const VOLUME: TypeRule = {
 };
 
 const REMOTE_IMAGE: TypeRule = {
-  // P resource_docker_image.go: name ForceNew; keep_locally updates state only.
-  inputs: { name: "replace", keepLocally: "update" },
+  // P resource_docker_image.go: name and pull_triggers ForceNew; keep_locally updates state
+  // only. (A replacement finds a local image without pulling: findImage in
+  // resource_docker_image_funcs.go; the re-pull is the program's own step.)
+  inputs: { name: "replace", keepLocally: "update", pullTriggers: "replace" },
+  sets: ["pullTriggers"],
   // D gives RemoteImage an explicit Fields["name"], so no autonaming and no DBR.
   deleteBeforeReplace: false,
 };
