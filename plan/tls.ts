@@ -1,5 +1,6 @@
 // Pure: how each tenant is served over TLS, which certificates a host holds, and what a change
 // would ask the ACME server for, counted against Let's Encrypt's limits (README, "TLS").
+import { createHash } from "node:crypto";
 import { zoneFor } from "../core/dns";
 import {
   acmeDirectory,
@@ -74,8 +75,22 @@ export function siteTls(
   };
 }
 
-export const acmeCertName = (tenant: string): string => `tenantry-${tenant}`;
-export const wildcardCertName = (zone: string): string => `tenantry-wildcard-${zone}`;
+/**
+ * What a lineage name carries of its ACME server: nothing for Let's Encrypt, `-staging` for its
+ * staging directory, a short digest of any other URL. A new server is then a new lineage (and a
+ * new TLS step), so switching from staging to production gets a trusted certificate at once:
+ * certbot would otherwise keep the staging one until it is due.
+ */
+export function directorySuffix(directory: string): string {
+  if (directory === LETS_ENCRYPT) return "";
+  if (directory === LETS_ENCRYPT_STAGING) return "-staging";
+  return `-${createHash("sha256").update(directory).digest("hex").slice(0, 8)}`;
+}
+
+export const acmeCertName = (tenant: string, directory: string): string =>
+  `tenantry-${tenant}${directorySuffix(directory)}`;
+export const wildcardCertName = (zone: string, directory: string): string =>
+  `tenantry-wildcard-${zone}${directorySuffix(directory)}`;
 
 function lineage(name: string): { certificate: string; key: string } {
   return {
@@ -107,16 +122,19 @@ export function hostWildcardCertificates(m: Manifest, host: string): Certificate
   }
   return [...byZone.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([zone, tenants]) => ({
-      kind: "wildcard" as const,
-      name: wildcardCertName(zone),
-      host,
-      names: [`*.${zone}`],
-      zone,
-      account: acmeAccount(m),
-      ...lineage(wildcardCertName(zone)),
-      tenants,
-    }));
+    .map(([zone, tenants]) => {
+      const name = wildcardCertName(zone, acmeDirectory(m.tls));
+      return {
+        kind: "wildcard" as const,
+        name,
+        host,
+        names: [`*.${zone}`],
+        zone,
+        account: acmeAccount(m),
+        ...lineage(name),
+        tenants,
+      };
+    });
 }
 
 export function planTenantTls(m: Manifest, name: string): TenantTls {
@@ -136,11 +154,11 @@ export function planTenantTls(m: Manifest, name: string): TenantTls {
     hsts: tenant.hsts,
     certificate: {
       kind: "acme",
-      name: acmeCertName(name),
+      name: acmeCertName(name, acmeDirectory(m.tls)),
       host: tenant.host,
       names,
       account: acmeAccount(m),
-      ...lineage(acmeCertName(name)),
+      ...lineage(acmeCertName(name, acmeDirectory(m.tls))),
       tenants: [name],
     },
   };
@@ -158,7 +176,7 @@ export function manifestCertificates(m: Manifest): CertificatePlan[] {
 /** A certificate the ACME server would be asked for, and why. */
 export interface CertificateRequest {
   readonly certificate: CertificatePlan;
-  readonly reason: "new" | "names changed" | "new on this host";
+  readonly reason: "new" | "names changed" | "new on this host" | "new lineage";
 }
 
 const setKey = (names: readonly string[]): string => [...names].sort().join(" ");
@@ -173,16 +191,20 @@ export function certificateRequests(after: Manifest, before?: Manifest): Certifi
   const old = before === undefined ? [] : manifestCertificates(before);
   const byLineage = new Map(old.map((c) => [`${c.host}\0${c.name}`, c]));
   const byNames = new Set(old.map((c) => setKey(c.names)));
+  const byHostNames = new Set(old.map((c) => `${c.host}\0${setKey(c.names)}`));
   const requests: CertificateRequest[] = [];
   for (const cert of manifestCertificates(after)) {
     const previous = byLineage.get(`${cert.host}\0${cert.name}`);
     if (previous !== undefined && setKey(previous.names) === setKey(cert.names)) continue;
+    // Another lineage for the same names on the host: another ACME server, or a renamed tenant.
     const reason =
       previous !== undefined
         ? "names changed"
-        : byNames.has(setKey(cert.names))
-          ? "new on this host"
-          : "new";
+        : byHostNames.has(`${cert.host}\0${setKey(cert.names)}`)
+          ? "new lineage"
+          : byNames.has(setKey(cert.names))
+            ? "new on this host"
+            : "new";
     requests.push({ certificate: cert, reason });
   }
   return requests;

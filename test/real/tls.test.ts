@@ -8,6 +8,7 @@ import { request as httpRequest } from "node:http";
 import { request } from "node:https";
 import { connect, type PeerCertificate } from "node:tls";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { acmeCertName } from "../../plan/tls";
 import { TLS_PARAMS } from "../../remote/nginx";
 import { T } from "../program/helpers";
 import { ask } from "../support/backends";
@@ -156,7 +157,9 @@ describeReal(
     let pebble: Pebble;
     let program: EvaluatedProgram;
     const command = (name: string) => resource(program, T.command, name);
-    const renewalConf = "/etc/letsencrypt/renewal/tenantry-acme.conf";
+    /** certbot's lineage for acme: its name carries pebble's directory (plan/tls.ts). */
+    let cert = "";
+    const renewalConf = () => `/etc/letsencrypt/renewal/${cert}.conf`;
     /** The serial of the certificate on disk (certbot's live link). */
     const serialOnDisk = async () =>
       (
@@ -165,7 +168,7 @@ describeReal(
           "-noout",
           "-serial",
           "-in",
-          "/etc/letsencrypt/live/tenantry-acme/fullchain.pem",
+          `/etc/letsencrypt/live/${cert}/fullchain.pem`,
         ])
       )
         .trim()
@@ -174,6 +177,7 @@ describeReal(
 
     beforeAll(async () => {
       pebble = await startPebble(t.host, { ocspResponder: true });
+      cert = acmeCertName("acme", pebble.directory);
       program = await evaluateFor(
         t.host,
         MANIFEST.replaceAll("ADDRESS", t.host.address)
@@ -193,7 +197,7 @@ describeReal(
       const tls = await runRecorded(t.host, command("acme-tls"));
       expect(tls.code, tls.stderr).toBe(0);
       expect(tls.stdout).toContain(
-        "tenantry: certificate tenantry-acme issued for acme.example.com, www.acme.example.com",
+        `tenantry: certificate ${cert} issued for acme.example.com, www.acme.example.com`,
       );
       expect(tls.stdout).toContain("tenantry: acme serves HTTPS; HTTP redirects to it");
 
@@ -223,11 +227,11 @@ describeReal(
         "-noout",
         "-ocsp_uri",
         "-in",
-        "/etc/letsencrypt/live/tenantry-acme/fullchain.pem",
+        `/etc/letsencrypt/live/${cert}/fullchain.pem`,
       ]);
       expect(uri.trim()).toBe(ocspResponderFor(t.host));
       expect(readFileSync(t.host.file("/etc/nginx/tenantry/tls/acme/stapling.conf"), "utf8")).toBe(
-        "ssl_stapling on;\nssl_stapling_verify on;\nssl_trusted_certificate /etc/letsencrypt/live/tenantry-acme/chain.pem;\n",
+        `ssl_stapling on;\nssl_stapling_verify on;\nssl_trusted_certificate /etc/letsencrypt/live/${cert}/chain.pem;\n`,
       );
       const dump = await t.host.execOk("nginx", ["-T"]);
       expect(dump).toContain("# configuration file /etc/nginx/tenantry/tls/acme/stapling.conf:");
@@ -249,7 +253,7 @@ describeReal(
     });
 
     it("keeps the private key 0600 and out of every command's text and output", async () => {
-      const archive = t.host.file("/etc/letsencrypt/archive/tenantry-acme");
+      const archive = t.host.file(`/etc/letsencrypt/archive/${cert}`);
       const keys = readdirSync(archive).filter((f) => f.startsWith("privkey"));
       expect(keys.length).toBeGreaterThan(0);
       for (const k of keys) {
@@ -270,7 +274,7 @@ describeReal(
       const again = await runRecorded(t.host, command("acme-tls"));
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain(
-        "tenantry: certificate tenantry-acme is valid and not due; not renewed",
+        `tenantry: certificate ${cert} is valid and not due; not renewed`,
       );
       expect(again.stdout).toContain("tenantry: acme HTTPS unchanged");
       expect(await serialOnDisk()).toBe(before);
@@ -353,7 +357,7 @@ describeReal(
       expect(served.serialNumber.toUpperCase()).toBe(before);
       // Time passing: the certificate is now inside certbot's renewal window.
       const days = Math.ceil((Date.parse(served.valid_to) - Date.now()) / 86_400_000) + 1;
-      const conf = t.host.file(renewalConf);
+      const conf = t.host.file(renewalConf());
       const text = readFileSync(conf, "utf8");
       // A top-level key: it goes before the file's first [section].
       writeFileSync(
@@ -383,17 +387,17 @@ describeReal(
         return now?.serialNumber.toUpperCase() === after ? true : undefined;
       });
       const log = readFileSync(t.host.file("/var/log/letsencrypt/letsencrypt.log"), "utf8");
-      expect(log).toContain("tenantry: nginx reloaded for /etc/letsencrypt/live/tenantry-acme");
+      expect(log).toContain(`tenantry: nginx reloaded for /etc/letsencrypt/live/${cert}`);
     });
 
     it("removes the tenant's HTTPS and its renewal config when the tenant goes", async () => {
       const removed = await runRecorded(t.host, command("acme-tls"), "delete");
       expect(removed.code, removed.stderr).toBe(0);
       expect(removed.stdout).toContain(
-        "tenantry: certificate tenantry-acme deleted, with its renewal config",
+        `tenantry: certificate ${cert} deleted, with its renewal config`,
       );
-      expect(existsSync(t.host.file(renewalConf))).toBe(false);
-      expect(existsSync(t.host.file("/etc/letsencrypt/live/tenantry-acme"))).toBe(false);
+      expect(existsSync(t.host.file(renewalConf()))).toBe(false);
+      expect(existsSync(t.host.file(`/etc/letsencrypt/live/${cert}`))).toBe(false);
       // Until the site goes too, it serves HTTP again; HTTPS has nothing for the name.
       await t.expectAnswer("acme.example.com", "200 tenant acme");
       expect((await handshake(t.host.address, "acme.example.com", pebble.root)).ok).toBe(false);

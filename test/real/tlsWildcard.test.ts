@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, type PeerCertificate } from "node:tls";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { OFFLINE_SECRET } from "../../cli/offline";
+import { wildcardCertName } from "../../plan/tls";
 import { isSecret, reveal, T } from "../program/helpers";
 import { startFakeCloudflare, type FakeCloudflare } from "../support/fakeCloudflare";
 import { useTestHost } from "../support/fixture";
@@ -76,7 +77,9 @@ describeReal(
     let cloudflare: FakeCloudflare;
     let program: EvaluatedProgram;
     const command = (name: string) => resource(program, T.command, name);
-    const wildcard = "vps1-tenantry-wildcard-example.com";
+    /** The host's lineage: its name carries pebble's directory (plan/tls.ts). */
+    let cert = "";
+    let wildcard = "";
     const credentials = "/etc/letsencrypt/tenantry/cloudflare-example.com.ini";
     const orders = () =>
       pebble
@@ -86,6 +89,8 @@ describeReal(
 
     beforeAll(async () => {
       pebble = await startPebble(t.host);
+      cert = wildcardCertName("example.com", pebble.directory);
+      wildcard = `vps1-${cert}`;
       // The stack secret tenantry:acmeDnsToken: the offline evaluation's placeholder for it.
       cloudflare = await startFakeCloudflare(t.host, { "example.com": ZONE_ID }, OFFLINE_SECRET);
       writeFileSync(
@@ -118,9 +123,7 @@ describeReal(
 
       const issued = await runRecorded(t.host, step);
       expect(issued.code, issued.stderr).toBe(0);
-      expect(issued.stdout).toContain(
-        "tenantry: certificate tenantry-wildcard-example.com issued for *.example.com",
-      );
+      expect(issued.stdout).toContain(`tenantry: certificate ${cert} issued for *.example.com`);
       expect(issued.stdout + issued.stderr).not.toContain(OFFLINE_SECRET);
 
       // The plugin found the zone, set the challenge record, and removed it, every call with
@@ -182,7 +185,7 @@ describeReal(
     it("deletes the certificate and its credentials only after the tenants it serves", async () => {
       const early = await runRecorded(t.host, command(wildcard), "delete");
       expect(early.code).not.toBe(0);
-      expect(early.stderr).toContain("a site still serves tenantry-wildcard-example.com");
+      expect(early.stderr).toContain(`a site still serves ${cert}`);
       expect(existsSync(t.host.file(credentials))).toBe(true);
 
       for (const tenant of ["acme", "globex"]) {
@@ -194,9 +197,7 @@ describeReal(
       const done = await runRecorded(t.host, command(wildcard), "delete");
       expect(done.code, done.stderr).toBe(0);
       expect(existsSync(t.host.file(credentials))).toBe(false);
-      expect(
-        existsSync(t.host.file("/etc/letsencrypt/renewal/tenantry-wildcard-example.com.conf")),
-      ).toBe(false);
+      expect(existsSync(t.host.file(`/etc/letsencrypt/renewal/${cert}.conf`))).toBe(false);
       await t.expectAnswer("acme.example.com", "200 tenant acme");
     });
   },

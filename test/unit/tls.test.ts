@@ -10,6 +10,7 @@ import {
   certificateRequests,
   checkAcmeLimits,
   describeDirectory,
+  directorySuffix,
   manifestCertificates,
 } from "../../plan/tls";
 
@@ -307,6 +308,20 @@ describe("Let's Encrypt limits", () => {
     const before = parse(manifestText({ acme: { domain: "acme.example.org", ...was } }));
     const after = parse(manifestText({ acme: { domain: "acme.example.org", ...now } }));
     expect(certificateRequests(after, before).map((r) => r.reason)).toEqual(reasons);
+  });
+
+  it("gives each ACME server its own lineage, so leaving staging requests a trusted certificate", () => {
+    const text = (top: string) => manifestText({ acme: { domain: "acme.example.org" } }, top);
+    const staging = parse(text("tls:\n  staging: true"));
+    const production = parse(text(""));
+    const other = parse(text("tls:\n  directory: https://ca.example.net/dir"));
+    expect(manifestCertificates(staging).map((c) => c.name)).toEqual(["tenantry-acme-staging"]);
+    expect(manifestCertificates(production).map((c) => c.name)).toEqual(["tenantry-acme"]);
+    expect(manifestCertificates(other).map((c) => c.name)).toEqual([
+      `tenantry-acme${directorySuffix("https://ca.example.net/dir")}`,
+    ]);
+    expect(directorySuffix("https://ca.example.net/dir")).toMatch(/^-[0-9a-f]{8}$/);
+    expect(certificateRequests(production, staging).map((r) => r.reason)).toEqual(["new lineage"]);
   });
 
   it("checks only Let's Encrypt's production directory, and says so", () => {
