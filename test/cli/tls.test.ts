@@ -151,6 +151,18 @@ describe("Let's Encrypt limits in validate and plan", () => {
     expect(plan.stdout).toContain(
       "  url        https://t1.example.org\n  tls        acme (default from tls.mode): own certificate for t1.example.org (HTTP-01); HTTP redirects to HTTPS\n",
     );
+    const https = await tenantry(dir, "render", "t1", "--https");
+    expect(https.code, https.stderr).toBe(0);
+    expect(https.stdout).toMatch(/^# tenantry-site: t1@vps1\n/);
+    expect(https.stdout).toContain("    listen 443 ssl http2;\n");
+    expect(https.stdout).toContain(
+      "    ssl_certificate /etc/letsencrypt/live/tenantry-t1/fullchain.pem;\n",
+    );
+    const plain = await tenantry(dir, "render", "t2", "--https");
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toContain(
+      "tenant t2 is served over HTTP only (tls: none): it has no HTTPS server",
+    );
     const list = await tenantry(dir, "list");
     expect(list.code).toBe(0);
     const rows = list.stdout.split("\n");
