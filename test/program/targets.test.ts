@@ -17,6 +17,7 @@ import {
   siteResourceName,
   volumeName,
 } from "../../core/names";
+import { effectiveMode } from "../../core/tls";
 import { parseUrn } from "../../preview/urn";
 import { EXAMPLE, isManaged, manifestOf, PULUMI_YAML, tenantry } from "../cli/run";
 import { evaluate } from "./helpers";
@@ -113,6 +114,10 @@ function expectedTargets(text: string, tenant: string): string[] {
         : [],
     ),
     child("command:remote:Command", siteResourceName(tenant)),
+    // Its TLS step (after its site), unless it is served over HTTP only.
+    ...(effectiveMode(t, m.hosts[t.host], m.tls).mode === "none"
+      ? []
+      : [child("command:remote:Command", `${tenant}-tls`)]),
   ].sort();
 }
 
