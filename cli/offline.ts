@@ -29,12 +29,58 @@ export interface RecordedResource {
    * pkg/resource/deploy/source_eval.go RegisterResource; step_generator.go continueStepsFromDiff).
    */
   readonly deleteBeforeReplaceDefined: boolean;
+  /**
+   * The aliases as the SDK sends them (specs under mocks: the engine resolves them to URNs,
+   * pulumi/pulumi pkg/resource/deploy/step_generator.go collapseAliasToUrn).
+   */
+  readonly aliases?: readonly RecordedAlias[];
   /** Inputs whose change the engine turns into a replacement (`replaceOnChanges`). */
   readonly replaceOnChanges: readonly string[];
   readonly protect: boolean;
   readonly additionalSecretOutputs: readonly string[];
   /** Where the program constructed it (`file:///...:line`), as Pulumi shows it; "" if none. */
   readonly sourcePosition: string;
+}
+
+/** One alias: a URN, or a spec whose empty fields mean "as the resource is now". */
+export interface RecordedAlias {
+  readonly urn?: string;
+  readonly name?: string;
+  readonly type?: string;
+  readonly stack?: string;
+  readonly project?: string;
+  readonly parentUrn?: string;
+  readonly noParent?: boolean;
+}
+
+interface AliasMessage {
+  getUrn(): string;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
+}
+
+function recordedAlias(a: AliasMessage): RecordedAlias {
+  const spec = a.getSpec();
+  if (spec === undefined) return { urn: a.getUrn() };
+  const fields = {
+    name: spec.getName(),
+    type: spec.getType(),
+    stack: spec.getStack(),
+    project: spec.getProject(),
+    parentUrn: spec.getParenturn(),
+  };
+  return {
+    ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== "")),
+    ...(spec.getNoparent() ? { noParent: true } : {}),
+  };
 }
 
 /** The parts of a RegisterResourceRequest the runner reads (generated protobuf accessors). */
@@ -49,6 +95,7 @@ interface RegisterRequest {
   getRetainondelete(): boolean;
   getDeletebeforereplace(): boolean;
   getDeletebeforereplacedefined(): boolean;
+  getAliasesList(): AliasMessage[];
   getReplaceonchangesList(): string[];
   getProtect(): boolean;
   getAdditionalsecretoutputsList(): string[];
@@ -76,6 +123,14 @@ export class OfflineFailure extends Error {
 /** Placeholder for a secret the stack config would hold; never a real value. */
 export const OFFLINE_SECRET = "offline-placeholder-not-a-secret";
 
+const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+
+/** The placeholder a RandomPassword named `name` gets under mocks (tests undo renames with it). */
+export function mockPasswordResult(name: string): string {
+  const digest = createHash("sha256").update(`${RANDOM_PASSWORD}:${name}`).digest("hex");
+  return `mock${digest.slice(0, 28)}`;
+}
+
 /** Computed outputs the program reads, as the real providers would return them. */
 function mockState(
   type: string,
@@ -85,7 +140,7 @@ function mockState(
   const digest = createHash("sha256").update(`${type}:${name}`).digest("hex");
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
-      return { ...inputs, result: `mock${digest.slice(0, 28)}` };
+      return { ...inputs, result: mockPasswordResult(name) };
     case "docker:index/remoteImage:RemoteImage":
       return {
         ...inputs,
@@ -214,6 +269,7 @@ function recordRegistrations(): RecordedResource[] {
           retainOnDelete: req.getRetainondelete(),
           deleteBeforeReplace: req.getDeletebeforereplace(),
           deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
+          aliases: req.getAliasesList().map(recordedAlias),
           replaceOnChanges: req.getReplaceonchangesList(),
           protect: req.getProtect(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

@@ -394,7 +394,8 @@ function createCertificate(
     throw new pulumi.ResourceError(`host ${host.name} has no step for ${cert.name}`, parent);
   }
   const target = {
-    tenant: name,
+    // Its files on the host keep the old name after a rename (previousName), as the site's do.
+    tenant: plan.lifecycle.identity,
     marker: plan.site.marker,
     certificate: cert,
     webroot: tls.webroot,

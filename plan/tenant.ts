@@ -141,7 +141,7 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
       routes: services
         .filter((s) => s.route !== undefined && s.hostPort !== undefined)
         .map((s) => ({ service: s.name, path: s.route!, port: s.hostPort! })),
-      tls: siteTls(tls, name, host.nginx),
+      tls: siteTls(tls, id, host.nginx),
     },
     dns: domains.map((d) => planDns(d, target, m.dns.zones)),
     lifecycle,

@@ -142,6 +142,8 @@ export function planTenantTls(m: Manifest, name: string): TenantTls {
   if (tenant === undefined) throw new Error(`no tenant "${name}" in the manifest`);
   const { mode, source } = effectiveMode(tenant, m.hosts[tenant.host], m.tls);
   const names = [tenant.domain, ...tenant.aliases];
+  // After a rename (previousName) the certificate keeps its name on the host, so it is kept.
+  const identity = tenant.previousName ?? name;
   if (mode === "none") return { mode, source, hsts: false };
   if (mode === "wildcard") {
     const zone = tenantWildcardZone(m, names);
@@ -154,11 +156,11 @@ export function planTenantTls(m: Manifest, name: string): TenantTls {
     hsts: tenant.hsts,
     certificate: {
       kind: "acme",
-      name: acmeCertName(name, acmeDirectory(m.tls)),
+      name: acmeCertName(identity, acmeDirectory(m.tls)),
       host: tenant.host,
       names,
       account: acmeAccount(m),
-      ...lineage(acmeCertName(name, acmeDirectory(m.tls))),
+      ...lineage(acmeCertName(identity, acmeDirectory(m.tls))),
       tenants: [name],
     },
   };

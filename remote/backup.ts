@@ -433,7 +433,7 @@ export function backupSetupScript(plan: BackupPlan, host: string): Shell {
     raw('[ -s "$work/key" ] || fail "no backup key on stdin"'),
     sh`export RESTIC_CACHE_DIR=${CACHE_DIR}`,
     sh`if [ -f ${`${repo}/config`} ] && [ -f ${`${dir}/key`} ] && ! cmp -s "$work/key" ${`${dir}/key`}; then`,
-    sh`  RESTIC_PASSWORD_FILE="$work/key" restic -r ${repo} cat config >/dev/null 2>&1 || fail ${`the backup key of tenant ${plan.identity} in the stack cannot open its repository ${repo} (made with the key kept in ${dir}/key); the old key stays. Restore the stack's ${plan.tenant}-backup-key, or move the repository aside to start a new one`}`,
+    sh`  RESTIC_PASSWORD_FILE="$work/key" restic -r ${repo} cat config >/dev/null 2>&1 || fail ${`the backup key of tenant ${plan.identity} in the stack cannot open its repository ${repo} (made with the key kept in ${dir}/key); the old key stays. Put the key that made it back into the stack (the tenant's backup-key RandomPassword), or move the repository aside to start a new one`}`,
     raw("fi"),
     sh`mv -f "$work/key" ${`${dir}/key`}`,
     raw("for name in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY sshKey; do"),
