@@ -36,6 +36,12 @@ export interface RecordedResource {
   readonly aliases?: readonly RecordedAlias[];
   /** Inputs whose change the engine turns into a replacement (`replaceOnChanges`). */
   readonly replaceOnChanges: readonly string[];
+  /**
+   * The `replacementTrigger` option: the engine replaces the resource when it differs from the
+   * value recorded at the last update (null/absent on either side: no trigger). pulumi/pulumi
+   * pkg/resource/deploy/step_generator.go shouldTriggerReplace.
+   */
+  readonly replacementTrigger?: unknown;
   readonly protect: boolean;
   readonly additionalSecretOutputs: readonly string[];
   /** Where the program constructed it (`file:///...:line`), as Pulumi shows it; "" if none. */
@@ -97,6 +103,7 @@ interface RegisterRequest {
   getDeletebeforereplacedefined(): boolean;
   getAliasesList(): AliasMessage[];
   getReplaceonchangesList(): string[];
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
   getProtect(): boolean;
   getAdditionalsecretoutputsList(): string[];
   getSourceposition(): { getUri(): string; getLine(): number } | undefined;
@@ -239,6 +246,11 @@ function setOfflineConfig(tenantsFile: string, options: OfflineOptions): void {
   pulumi.runtime.setAllConfig(config, secretKeys);
 }
 
+function replacementTrigger(req: RegisterRequest): { replacementTrigger?: unknown } {
+  const value = req.getReplacementTrigger()?.toJavaScript();
+  return value === undefined || value === null ? {} : { replacementTrigger: value };
+}
+
 function sourcePosition(req: RegisterRequest): string {
   const pos = req.getSourceposition();
   return pos === undefined ? "" : `${pos.getUri()}:${pos.getLine()}`;
@@ -271,6 +283,7 @@ function recordRegistrations(): RecordedResource[] {
           deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
           aliases: req.getAliasesList().map(recordedAlias),
           replaceOnChanges: req.getReplaceonchangesList(),
+          ...replacementTrigger(req),
           protect: req.getProtect(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           sourcePosition: sourcePosition(req),

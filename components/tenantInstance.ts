@@ -140,6 +140,21 @@ export class TenantInstance extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * A tenant's Docker objects are replaced when it moves to another host. Without this the move
+ * would not touch them at all: a resource whose provider changes is diffed by its inputs alone
+ * unless the new provider's DiffConfig asks for a replacement (pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go providerChanged), and the Docker provider's never does
+ * (pulumi/pulumi-docker provider/resources.go marks no config key ForcesProviderReplace;
+ * pulumi-terraform-bridge pkg/tfbridge/provider.go configDiffer): the state would claim the
+ * containers on the new host while they keep running on the old one. The engine records the
+ * trigger from the first `pulumi up` that sends it (a recorded null triggers nothing:
+ * step_generator.go shouldTriggerReplace; Pulumi 3.208 or later).
+ */
+function onHost(plan: TenantPlan): { replacementTrigger: string } {
+  return { replacementTrigger: plan.host };
+}
+
 /** Its own network: containers reach each other by service name and no other tenant's. */
 function createNetwork(
   parent: TenantInstance,
@@ -150,7 +165,7 @@ function createNetwork(
   return new docker.Network(
     networkName(name),
     { name: networkName(plan.lifecycle.identity), driver: "bridge", labels },
-    { parent, provider: host.docker, dependsOn: [host.bootstrap] },
+    { parent, provider: host.docker, dependsOn: [host.bootstrap], ...onHost(plan) },
   );
 }
 
@@ -180,7 +195,7 @@ function createSecrets(
  */
 function createVolumes(
   parent: TenantInstance,
-  { host }: TenantInstanceArgs,
+  { host, plan }: TenantInstanceArgs,
   service: ServicePlan,
   labels: Label[],
 ): docker.Volume[] {
@@ -189,7 +204,13 @@ function createVolumes(
       new docker.Volume(
         v.volumeName,
         { name: v.volumeName, labels },
-        { parent, provider: host.docker, retainOnDelete: true, dependsOn: [host.bootstrap] },
+        {
+          parent,
+          provider: host.docker,
+          retainOnDelete: true,
+          dependsOn: [host.bootstrap],
+          ...onHost(plan),
+        },
       ),
   );
 }
@@ -285,6 +306,7 @@ function createContainer(
     {
       parent,
       provider: host.docker,
+      ...onHost(args.plan),
       additionalSecretOutputs: env.secret ? ["envs"] : [],
       // Deleted before the host's cleanup of its image runs (components/host.ts imageCleanups).
       dependsOn: [

@@ -15,6 +15,7 @@ import {
 } from "../core/ports";
 import { checkImageRules, tenantImagePaths } from "./imageRules";
 import { checkLifecycle } from "./lifecycleRules";
+import { checkMoves } from "./moveRules";
 import { didYouMean, listChoices, type Problem } from "./problems";
 import { checkTlsRules } from "./tlsRules";
 import {
@@ -76,6 +77,7 @@ export function checkRules(m: Manifest, known: KnownNames): Problem[] {
     ...checkObjectNames(m),
     ...checkImageNames(m),
     ...checkImageRules(m),
+    ...checkMoves(m),
     ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
     ...checkLifecycle(m),

@@ -602,6 +602,10 @@ const planSchema = z
   })
   .describe("A tier: resource limits per tenant.");
 
+/** What a moved tenant's data does (README, "Moving a tenant to another host"). */
+export const MOVE_DATA = ["copied", "empty"] as const;
+export type MoveData = (typeof MOVE_DATA)[number];
+
 /** A tenant's life (README, "Day-2 operations"). */
 export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 export type TenantState = (typeof TENANT_STATES)[number];
@@ -666,6 +670,20 @@ const tenantSchema = z
       .optional()
       .describe(
         "This tenant's own image per service (same repository as the app's), over its channel's and the app's.",
+      ),
+    previousHost: label("host name")
+      .optional()
+      .describe(
+        "Set when moving the tenant to another host: the host it ran on. Its volumes there do not travel by themselves; moveData says what happens to them.",
+      ),
+    moveData: z
+      .enum(MOVE_DATA, {
+        error:
+          'must be "copied" (you copied the volumes to the new host) or "empty" (start empty; the old volumes stay on previousHost)',
+      })
+      .optional()
+      .describe(
+        "With previousHost: copied (you copied the volumes to the new host as the README's \"Moving a tenant to another host\" shows) or empty (the tenant starts with empty volumes).",
       ),
     previousName: label("previous tenant name")
       .optional()

@@ -181,6 +181,49 @@ describe("the second pulumi up", () => {
     ]);
   });
 
+  it("moves a tenant's containers, network and volumes to its new host (replacementTrigger)", async () => {
+    // The hosts are the same with a second one; the first up already records each Docker
+    // object's host as its replacementTrigger.
+    const twoHosts = edited((d) => {
+      const vps1 = d.getIn(["hosts", "vps1"]) as { toJSON(): unknown };
+      d.setIn(["hosts", "vps2"], d.createNode(vps1.toJSON()));
+      d.setIn(["hosts", "vps2", "address"], "203.0.113.20");
+    });
+    const before = await run("two-hosts", twoHosts);
+    const start = stateAfterUp(before.resources);
+    const moved = parseDocument(twoHosts);
+    moved.setIn(["tenants", "company2", "host"], "vps2");
+    moved.setIn(["tenants", "company2", "previousHost"], "vps1");
+    moved.setIn(["tenants", "company2", "moveData"], "empty");
+    const next = await run("moved", String(moved));
+    const steps = describeSteps(plan(start, next.resources), before, next);
+    expect(steps.filter((s) => s.includes("company2"))).toEqual([
+      // Every host command of the tenant is replaced: its connection (or site marker) changed.
+      "replace company2-backup (connection; create-first)",
+      "replace company2-net (replacementTrigger; delete-first)",
+      "replace company2-site (connection, triggers; create-first)",
+      "replace company2-tls (connection, triggers; delete-first)",
+      // Delete-first: the old container goes on vps1 before the new one starts on vps2; the
+      // old volumes are retained on vps1 (their delete is a no-op), the new ones start empty.
+      "replace company2-web (replacementTrigger; delete-first)",
+      "replace company2-web-files (replacementTrigger; delete-first)",
+      "replace company2-web-instance (replacementTrigger; delete-first)",
+      "update company2-dns/company2.example.com (content)",
+    ]);
+    // Without the trigger (state from before it existed) the engine would diff the inputs
+    // alone under the new provider: the network and volumes would never be created on vps2
+    // (and the container only be replaced when its image id differs: a pulled image has the
+    // same id on every host, the mocks' ids differ per host).
+    const untriggered = new Map(
+      [...start].map(([urn, st]) => [urn, { ...st, replacementTrigger: undefined }]),
+    );
+    const silent = describeSteps(plan(untriggered, next.resources), before, next);
+    expect(silent.filter((s) => /company2-(net|web-files|web-instance)/.test(s))).toEqual([]);
+    for (const volume of ["company2-web-files", "company2-web-instance"]) {
+      expect(next.resources.find((r) => r.name === volume)!.retainOnDelete).toBe(true);
+    }
+  });
+
   it("updates memory and replaces for the CPU share on a plan change", async () => {
     const next = await run(
       "plan",

@@ -139,6 +139,9 @@ export interface ModelState {
   readonly urn: string;
   readonly type: string;
   readonly inputs: Record<string, unknown>;
+  /** The provider reference and the replacementTrigger the engine recorded. */
+  readonly provider?: string;
+  readonly replacementTrigger?: unknown;
 }
 
 /** What a first `pulumi up` leaves in state: each resource as its provider read it back. */
@@ -154,6 +157,8 @@ export function stateAfterUp(
       urn: r.urn,
       type: r.type,
       inputs: rule.readBack ? rule.readBack(plain, host) : plain,
+      provider: r.provider,
+      ...(r.replacementTrigger === undefined ? {} : { replacementTrigger: r.replacementTrigger }),
     });
   }
   return state;
@@ -186,6 +191,25 @@ export function plan(
     }
     const rule = RULES[r.type]!;
     const inputs = plainInputs(r);
+    // E step_generator.go shouldTriggerReplace: a trigger that differs from the recorded one
+    // replaces; a null on either side (none recorded yet, or none sent) does not.
+    if (
+      old.replacementTrigger !== undefined &&
+      r.replacementTrigger !== undefined &&
+      JSON.stringify(old.replacementTrigger) !== JSON.stringify(r.replacementTrigger)
+    ) {
+      const dbr = r.deleteBeforeReplaceDefined ? r.deleteBeforeReplace : rule.deleteBeforeReplace;
+      steps.push({
+        op: "replace",
+        urn: r.urn,
+        keys: ["replacementTrigger"],
+        order: dbr ? "delete-first" : "create-first",
+      });
+      continue;
+    }
+    // E step_generator.go providerChanged: another provider only replaces when its DiffConfig
+    // says so, which the bridged providers here never do (D resources.go: no config key is
+    // ForcesProviderReplace; B provider.go configDiffer). Otherwise the inputs alone are diffed.
     const changed = changedKeys(rule, old.inputs, inputs, r);
     // E step_generator.go: a changed key listed in replaceOnChanges makes the step a replace.
     const effectOf = (k: string): Effect =>
