@@ -108,7 +108,7 @@ function expectedTargets(text: string, tenant: string): string[] {
     ...[...secrets].map((s) =>
       child("random:index/randomPassword:RandomPassword", secretResourceName(tenant, s)),
     ),
-    ...domains.flatMap((d, i) =>
+    ...domains.flatMap((d) =>
       isManaged(m, d)
         ? [child("cloudflare:index/dnsRecord:DnsRecord", dnsResourceName(tenant, d))]
         : [],
