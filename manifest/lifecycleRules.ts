@@ -134,10 +134,12 @@ function checkRenames(m: Manifest): Problem[] {
   const tenants = Object.entries(m.tenants);
   if (!tenants.some(([, t]) => t.previousName !== undefined)) return problems;
   const previous = new Map<string, string>(); // previousName → tenant
+  const refused = new Set<string>(); // tenants whose previousName is already reported
   for (const [name, tenant] of tenants) {
     const old = tenant.previousName;
     if (old === undefined) continue;
     const at = ["tenants", name, "previousName"];
+    if (old === name || Object.hasOwn(m.tenants, old) || previous.has(old)) refused.add(name);
     if (old === name) {
       problems.push({
         path: at,
@@ -159,14 +161,17 @@ function checkRenames(m: Manifest): Problem[] {
   }
   // Docker objects as they are named on the host: after the old name where there is one.
   const owners = new Map<string, string>();
+  const reported = new Set<string>(); // "tenant/owner": one problem per pair of tenants
   for (const [name, tenant] of tenants) {
     const app = m.apps[tenant.app];
-    if (app === undefined) continue;
+    if (app === undefined || refused.has(name)) continue;
     const identity = tenant.previousName ?? name;
     for (const { kind, name: object } of dockerObjectNames(identity, app)) {
       const key = `${tenant.host}/${kind}/${object}`;
       const owner = owners.get(key);
       if (owner !== undefined && owner !== name) {
+        if (reported.has(`${name}/${owner}`)) continue;
+        reported.add(`${name}/${owner}`);
         problems.push({
           path: ["tenants", name, ...(tenant.previousName === undefined ? [] : ["previousName"])],
           at: tenant.previousName === undefined ? "key" : "value",

@@ -71,7 +71,7 @@ export function initScript(identity: string, step: InitStepPlan): Shell {
     sh`    exited* | created* | paused* | dead*) fail ${`${label}: container ${container} is not running`}" ($state); init runs when the tenant is active" ;;`,
     raw("  esac"),
     raw("  i=$((i + 1))"),
-    sh`  if [ "$i" -ge ${tries} ]; then fail ${`${label}: container ${container} not healthy after ${INIT_WAIT_SECONDS} s`}" (state: $state; see: docker logs "${container}")"; fi`,
+    sh`  if [ "$i" -ge ${tries} ]; then fail ${`${label}: container ${container} not healthy after ${INIT_WAIT_SECONDS} s`}" (state: $state)"${`; see: docker logs ${container}`}; fi`,
     raw("  sleep 2"),
     raw("done"),
     sh`mkdir -p "$(dirname ${marker})"`,
@@ -85,7 +85,7 @@ export function initScript(identity: string, step: InitStepPlan): Shell {
     raw('  cat "$work/out" >&2'),
     sh`  fail ${`${label} failed`}" (exit $rc, output above); fix it and run pulumi up again: the step runs again"`,
     raw("fi"),
-    sh`printf '%s\\n' ${step.id} >${marker}.new && mv -f ${marker}.new ${marker} || fail ${`cannot record ${label} in ${marker} (disk full?)`}`,
+    sh`if ! { printf '%s\\n' ${step.id} >${marker}.new && mv -f ${marker}.new ${marker}; }; then fail ${`cannot record ${label} in ${marker} (disk full?)`}; fi`,
     sh`echo ${`tenantry: ${label} done (${step.id})`}`,
   );
 }

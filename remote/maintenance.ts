@@ -107,14 +107,13 @@ export function suspendScript(tenant: string, containers: readonly string[]): Sh
   return script(
     raw("set -eu"),
     raw('stopped=""'),
-    sh`for c in ${containers}; do`,
     raw(
-      `  if [ "$(docker inspect --format '{{.State.Running}}' "$c" 2>/dev/null || true)" = true ]; then`,
+      'stop() { if [ "$(docker inspect --format \'{{.State.Running}}\' "$1" 2>/dev/null || true)" = true ]; then',
     ),
-    sh`    docker stop --time ${STOP_GRACE_SECONDS} "$c" >/dev/null`,
-    raw('    stopped="$stopped $c"'),
-    raw("  fi"),
-    raw("done"),
+    sh`  docker stop --time ${STOP_GRACE_SECONDS} "$1" >/dev/null`,
+    raw('  stopped="$stopped $1"'),
+    raw("fi; }"),
+    containers.map((c) => sh`stop ${c}`),
     sh`if [ -n "$stopped" ]; then echo ${`tenantry: tenant ${tenant} suspended; stopped:`}"$stopped"; else echo ${`tenantry: tenant ${tenant} suspended; nothing was running`}; fi`,
   );
 }
