@@ -25,7 +25,7 @@ const REPO = "/var/lib/tenantry/backups/acme";
 const KEY = "/var/lib/tenantry/tenants/acme/key";
 const MARKER = "plaintext-marker-7f3a9c";
 
-describeReal("backups and restores on a real host", [], () => {
+describeReal("backups and restores on a real host", ["restic", "sqlite3"], () => {
   const t = useTestHost([], { bootstrap: false });
   let program: EvaluatedProgram;
   let manifestFile: string;

@@ -26,7 +26,7 @@ import {
 const REPO = "/var/lib/tenantry/backups/acme";
 const KEY = "/var/lib/tenantry/tenants/acme/key";
 
-describeReal("decommissioning and purging a tenant on a real host", [], () => {
+describeReal("decommissioning and purging a tenant on a real host", ["restic", "sqlite3"], () => {
   const t = useTestHost([], { bootstrap: false });
   let active: EvaluatedProgram;
   let decommissioned: EvaluatedProgram;

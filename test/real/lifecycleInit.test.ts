@@ -26,7 +26,7 @@ import {
 } from "../support/program";
 import { reveal } from "../program/helpers";
 
-describeReal("init steps on a real host", [], () => {
+describeReal("init steps on a real host", ["sqlite3"], () => {
   const t = useTestHost([], { bootstrap: false });
   let first: EvaluatedProgram;
 

@@ -12,7 +12,7 @@ import { describeReal } from "../support/prereq";
 import { eventually } from "../support/proc";
 import { applyTenant, dockerOverSsh, evaluateFor, type EvaluatedProgram } from "../support/program";
 
-describeReal("tenantry status on a real host", [], () => {
+describeReal("tenantry status on a real host", ["restic", "sqlite3"], () => {
   const t = useTestHost([], { bootstrap: false });
   let program: EvaluatedProgram;
   let manifestFile: string;

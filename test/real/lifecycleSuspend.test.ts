@@ -66,7 +66,7 @@ const COMMANDS = [
   "vps1-nginx-reload",
 ];
 
-describeReal("suspending and resuming a tenant on a real host", [], () => {
+describeReal("suspending and resuming a tenant on a real host", ["sqlite3"], () => {
   const t = useTestHost([], { bootstrap: false });
   let active: EvaluatedProgram;
   let suspended: EvaluatedProgram;

@@ -31,6 +31,8 @@ const PROVIDERS = {
   "pebble-challtestsrv": "pebble",
   sslscan: "sslscan",
   openssl: "openssl",
+  restic: "restic",
+  sqlite3: "sqlite3",
 } as const;
 
 export type Tool = keyof typeof PROVIDERS;
