@@ -683,7 +683,7 @@ const tenantSchema = z
       })
       .optional()
       .describe(
-        "With previousHost: copied (you copied the volumes to the new host as the README's \"Moving a tenant to another host\" shows) or empty (the tenant starts with empty volumes).",
+        'With previousHost: copied (you copied the volumes to the new host as the README\'s "Moving a tenant to another host" shows) or empty (the tenant starts with empty volumes).',
       ),
     previousName: label("previous tenant name")
       .optional()
