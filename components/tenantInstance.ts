@@ -101,7 +101,6 @@ export class TenantInstance extends pulumi.ComponentResource {
       createDnsRecords(this, name, args, this.site);
       this.tls = createCertificate(this, name, args, this.site);
       createSuspension(this, name, args, this.containers);
-      createInit(this, name, args, this.containers, secrets);
     } else {
       // Decommissioned: the data stays, in the stack and on the host (README, "Off-boarding").
       for (const service of plan.services) {
@@ -115,6 +114,9 @@ export class TenantInstance extends pulumi.ComponentResource {
       this.site = undefined;
       this.tls = undefined;
     }
+    // In every state: a decommissioned tenant keeps its steps (unchanged, they run nothing), so
+    // making it active again does not run them again.
+    createInit(this, name, args, this.containers, secrets);
     createBackups(this, name, args, secrets);
 
     this.url = pulumi.output(plan.url);
