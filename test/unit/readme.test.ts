@@ -19,6 +19,7 @@ it("names only packages that .ci/run installs, so the tests run on what users in
     "diffutils",
     "certbot",
     "python3-certbot-dns-cloudflare",
+    "restic",
   ]);
   expect(packages.filter((p) => !listed.includes(p))).toEqual([]);
 });
