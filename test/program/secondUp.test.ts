@@ -248,6 +248,30 @@ describe("the second pulumi up", () => {
     ]);
   });
 
+  it("creates an added service's container for each tenant of the app and re-splits the plan", async () => {
+    const next = await run(
+      "service-added",
+      edited((d) => {
+        // The manifest then needs the web service's port offset (its position, 0): no port moves.
+        d.setIn(["apps", "mcoder", "services", "web", "portOffset"], 0);
+        d.setIn(
+          ["apps", "mcoder", "services", "worker"],
+          d.createNode({ image: "redis:7-alpine" }),
+        );
+      }),
+    );
+    // The existing containers get half the plan each: memory in place, the CPU share replaces
+    // (stop-first). Its image, redis:7-alpine, is on the host already for tenant1.
+    expect(describeSteps(plan(state, next.resources), base, next)).toEqual([
+      "create company2-worker",
+      "create markplus-worker",
+      "replace company2-web (cpus; delete-first)",
+      "replace markplus-web (cpus; delete-first)",
+      "update company2-backup (create)",
+      "update markplus-backup (create)",
+    ]);
+  });
+
   it("removes a dropped service's container, keeps its volume, and re-splits the plan", async () => {
     const next = await run(
       "service-removed",
