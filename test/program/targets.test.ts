@@ -94,9 +94,11 @@ function expectedTargets(text: string, tenant: string): string[] {
     u(HOST, t.host),
     onHost("command:remote:Command", `${t.host}-bootstrap`),
     onHost("command:remote:Command", `${t.host}-nginx-reload`),
-    ...[...new Set(Object.values(services).map((s) => s.image))].map((image) =>
+    ...[...new Set(Object.values(services).map((s) => s.image))].flatMap((image) => [
       onHost("docker:index/remoteImage:RemoteImage", `${t.host}-image-${imageSlug(image)}`),
-    ),
+      // The step that removes the image once unused: its containers depend on it.
+      onHost("command:remote:Command", `${t.host}-image-cleanup-${imageSlug(image)}`),
+    ]),
     u(TENANT, tenant),
     child("docker:index/network:Network", networkName(tenant)),
     ...Object.entries(services).flatMap(([svc, s]) => [
