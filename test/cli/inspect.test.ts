@@ -166,6 +166,9 @@ function expectedResources(m: Manifest, name: string): string[] {
     name,
     `${name}-site`,
     `${name}-net`,
+    // Its backup key and backup step (README, "Day-2 operations").
+    `${name}-backup`,
+    `${name}-backup-key`,
     ...services.flatMap(([svc, s]) => [
       `${name}-${svc}`,
       ...Object.keys(s.volumes).map((vol) => `${name}-${svc}-${vol}`),
