@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { effectiveMode } from "../../core/tls";
 import { serviceSecrets } from "../../manifest/rules";
 import type { Manifest } from "../../manifest/schema";
+import { dnsResourceName } from "../../core/names";
 import { planTenant } from "../../plan/tenant";
 import { renderSite } from "../../remote/nginx";
 import {
@@ -174,7 +175,7 @@ function expectedResources(m: Manifest, name: string): string[] {
       ...Object.keys(s.volumes).map((vol) => `${name}-${svc}-${vol}`),
     ]),
     ...[...secrets].map((secret) => `${name}-secret-${secret}`),
-    ...(isManaged(m, t.domain) ? [`${name}-dns`] : []),
+    ...(isManaged(m, t.domain) ? [dnsResourceName(name, t.domain)] : []),
     // Its TLS step, unless it is served over HTTP only.
     ...(effectiveMode(t, m.hosts[t.host], m.tls).mode === "none" ? [] : [`${name}-tls`]),
   ].sort();

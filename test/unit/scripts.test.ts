@@ -242,6 +242,17 @@ install_checked() {
 cat >"$work/site" || fail "cannot read the site config from stdin (disk full?)"
 [ -s "$work/site" ] || fail '\''no site config for acme on stdin'\''
 if [ -f /etc/nginx/tenantry/sites/acme.conf ] && cmp -s "$work/site" /etc/nginx/tenantry/sites/acme.conf; then echo '\''tenantry: site acme unchanged'\''; exit 0; fi
+own=$(head -n 1 "$work/site")
+# shellcheck disable=SC2013 # server_name holds one domain per word
+for name in $(sed -n '\''s/^[[:space:]]*server_name[[:space:]]\{1,\}\(.*\);$/\1/p'\'' "$work/site"); do
+  for other in /etc/nginx/tenantry/sites/*.conf; do
+    if [ ! -f "$other" ] || [ "$other" = /etc/nginx/tenantry/sites/acme.conf ]; then continue; fi
+    if [ "$(head -n 1 "$other")" = "$own" ]; then continue; fi
+    if sed -n '\''s/^[[:space:]]*server_name[[:space:]]\{1,\}\(.*\);$/\1/p'\'' "$other" | tr '\'' '\'' '\''\n'\'' | grep -q -x -F "$name"; then
+      fail "$name is still served by $other ($(head -n 1 "$other" | sed "s/^# //")): a domain moves between tenants in two applies: remove it from the tenant that has it and run pulumi up, then add it to this one and run pulumi up again"
+    fi
+  done
+done
 broken_before=0; nginx_test "$work/before" || broken_before=1
 install_checked "$work/site" /etc/nginx/tenantry/sites/acme.conf
 : >/etc/nginx/tenantry/reload-pending || fail "cannot flag the reload (disk full?)"
