@@ -51,7 +51,7 @@ function cells(stdout: string): string[][] {
 }
 
 describe.concurrent("tenantry list", () => {
-  it("has one row per tenant: app, plan, host, slot, domains, host ports, DNS", async () => {
+  it("has one row per tenant: state, app, plan, host, slot, domains, host ports, DNS", async () => {
     const result = await tenantry(twoHostDir, "list");
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
@@ -59,6 +59,7 @@ describe.concurrent("tenantry list", () => {
       const domains = [t.domain, ...t.aliases];
       return [
         name,
+        t.state ?? "active",
         t.app,
         t.plan,
         t.host,
@@ -72,12 +73,12 @@ describe.concurrent("tenantry list", () => {
       ];
     });
     expect(cells(result.stdout)).toEqual([
-      ["TENANT", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS", "TLS"],
+      ["TENANT", "STATE", "APP", "PLAN", "HOST", "SLOT", "DOMAINS", "HOST PORTS", "DNS", "TLS"],
       ...rows,
     ]);
     // markplus keeps the port it already ran on, and its alias is the customer's DNS
     expect(cells(result.stdout).find((row) => row[0] === "markplus")).toEqual([
-      ...["markplus", "mcoder", "small", "vps1", "1"],
+      ...["markplus", "active", "mcoder", "small", "vps1", "1"],
       ...["mcoder.example.com, mcoder.markplus.co.id", "web:8000", "managed, external", "acme"],
     ]);
   });
