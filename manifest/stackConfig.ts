@@ -1,10 +1,12 @@
 // Checks that the stack config holds what the manifest refers to (secretEnv values, registry
-// passwords, the Cloudflare token), with the exact `pulumi config set` command that fixes each gap.
+// passwords, the Cloudflare tokens, offsite backup credentials), with the exact
+// `pulumi config set` command that fixes each gap.
 import { parseDocument } from "yaml";
 import { zoneFor } from "../core/dns";
 import { effectiveMode } from "../core/tls";
 import { registryPasswordKey } from "../core/images";
 import { configSecretKey } from "../core/names";
+import { offsiteCredentials } from "../core/offsite";
 import type { LoadedManifest } from "./load";
 import { sortProblems, type LocatedProblem } from "./problems";
 
@@ -21,8 +23,8 @@ export interface StackConfigView {
 
 const CLOUDFLARE_TOKEN = "cloudflare:apiToken";
 
-function plainTextMessage(key: string): string {
-  return `stack config holds ${key} in plain text (readable in the stack file); re-set it encrypted with: pulumi config set --secret ${key} <value>`;
+function plainTextMessage(key: string, value = "<value>"): string {
+  return `stack config holds ${key} in plain text (readable in the stack file); re-set it encrypted with: pulumi config set --secret ${key} ${value}`;
 }
 
 export function missingStackConfig(
@@ -78,7 +80,39 @@ export function missingStackConfig(
     });
   }
   problems.push(...missingDnsChallengeToken(loaded, config));
+  problems.push(...missingOffsiteCredentials(loaded, config));
   return sortProblems(problems);
+}
+
+/**
+ * A host with an offsite repository and tenants needs its credentials (backup.<HOST>.<KEY>), as
+ * the program reads them for each tenant's backup tool: named at the host's offsite entry.
+ */
+function missingOffsiteCredentials(
+  loaded: LoadedManifest,
+  config: StackConfigView,
+): LocatedProblem[] {
+  const { manifest, file } = loaded;
+  const problems: LocatedProblem[] = [];
+  for (const [host, entry] of Object.entries(manifest.hosts)) {
+    const offsite = entry.backup?.offsite;
+    if (offsite === undefined) continue;
+    if (!Object.values(manifest.tenants).some((t) => t.host === host)) continue;
+    for (const { key, what, value } of offsiteCredentials(host, offsite.url)) {
+      const plain = config.isPlainText?.(key) ?? false;
+      if (!plain && config.hasSecret(key)) continue;
+      const path = ["hosts", host, "backup", "offsite"];
+      problems.push({
+        file,
+        ...loaded.locate(path),
+        path,
+        message: plain
+          ? plainTextMessage(key, value)
+          : `stack config has no secret ${key} (${what} for host ${host}'s offsite repository ${offsite.url}); set it with: pulumi config set --secret ${key} ${value}`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Config key of the Cloudflare token DNS-01 uses (README, "TLS"), in the program's namespace. */

@@ -2,6 +2,7 @@
 // under a path that names its service and volume (not the tenant), so a snapshot restores into
 // the same tenant after a rename; a service that declares a dump is backed up through it while
 // it runs. Retention, schedule and repositories come from the host's `backup` entry.
+import { offsiteCredentials } from "../core/offsite";
 import { OFFSITE_SFTP, type Manifest } from "../manifest/schema";
 import type { LifecyclePlan } from "./lifecycle";
 import type { ServicePlan } from "./tenant";
@@ -187,10 +188,7 @@ export function backupTime(m: Manifest, host: string): { hour: number; minute: n
 export function offsiteSecretKeys(m: Manifest, host: string): Array<{ env: string; key: string }> {
   const offsite = m.hosts[host]?.backup?.offsite;
   if (offsite === undefined) return [];
-  const names = OFFSITE_SFTP.test(offsite.url)
-    ? ["sshKey"]
-    : ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-  return names.map((env) => ({ env, key: `backup.${host}.${env}` }));
+  return offsiteCredentials(host, offsite.url).map(({ env, key }) => ({ env, key }));
 }
 
 /** What a decommissioned tenant still holds, as the stack output, `list` and `status` show it. */

@@ -156,6 +156,102 @@ describe.concurrent("tenantry validate", () => {
     });
   });
 
+  describe.each([
+    {
+      kind: "s3",
+      url: "s3:https://s3.example.com/backups/tenantry",
+      keys: [
+        ["AWS_ACCESS_KEY_ID", "<value>"],
+        ["AWS_SECRET_ACCESS_KEY", "<value>"],
+      ],
+    },
+    {
+      kind: "sftp",
+      url: "sftp:backup@203.0.113.20:/srv/tenantry",
+      keys: [["sshKey", "< ~/.ssh/backup_key"]],
+    },
+  ])("--stack dev with an $kind offsite repository on vps1", ({ kind, url, keys }) => {
+    const hostKey =
+      kind === "sftp"
+        ? "\n        hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq9bJWL1a0JJv19axj+QvmytQ7QLQ5sNXfOEv/9Pk9i"
+        : "";
+    const manifest = EXAMPLE.replace(
+      /^( {6}keepDaily: 7 .*\n)/m,
+      `$1      offsite:\n        url: ${url}${hostKey}\n`,
+    );
+    const where = at(
+      manifest,
+      "hosts.vps1.backup.offsite",
+      "\n  vps1:",
+      "backup:",
+      "offsite:",
+      "url:",
+    );
+    const withCredentials = (plain: Record<string, string> = {}) =>
+      stackFile().replace(
+        "config:\n",
+        `config:\n${keys
+          .map(([key], i) => {
+            const full = `tenantry:backup.vps1.${key}`;
+            return full in plain
+              ? `  ${full}: ${plain[full]}\n`
+              : `  ${full}:\n    secure: v1:AAABAGJhY2t1cGNpcGhlcnRleHQ${i}==\n`;
+          })
+          .join("")}`,
+      );
+
+    it("names each missing credential at the offsite entry with its `pulumi config set --secret` command, exit 1", async () => {
+      const dir = scratch(`offsite-missing-${kind}`, {
+        "tenants.yaml": manifest,
+        "Pulumi.yaml": PULUMI_YAML,
+        "Pulumi.dev.yaml": stackFile(),
+      });
+      const result = await tenantry(dir, "validate", "--stack", "dev");
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(problemLines(result.stderr)).toEqual({
+        problems: keys.map(
+          ([key, value]) =>
+            `${where}stack config has no secret backup.vps1.${key} (${kind === "s3" ? (key === "AWS_ACCESS_KEY_ID" ? "the access key ID" : "the secret access key") : "the SSH private key"} for host vps1's offsite repository ${url}); set it with: pulumi config set --secret backup.vps1.${key} ${value}`,
+        ),
+        summary: `${keys.length} problem${keys.length === 1 ? "" : "s"}; nothing was changed.`,
+      });
+    });
+
+    it("refuses a credential stored in plain text, without printing its value", async () => {
+      const [key, value] = keys[0]!;
+      const secret = "PLAINTEXT-credential-do-not-print";
+      const dir = scratch(`offsite-plain-${kind}`, {
+        "tenants.yaml": manifest,
+        "Pulumi.yaml": PULUMI_YAML,
+        "Pulumi.dev.yaml": withCredentials({ [`tenantry:backup.vps1.${key}`]: secret }),
+      });
+      const result = await tenantry(dir, "validate", "--stack", "dev");
+      expect(result.code).toBe(1);
+      expect(problemLines(result.stderr)).toEqual({
+        problems: [
+          `${where}stack config holds backup.vps1.${key} in plain text (readable in the stack file); re-set it encrypted with: pulumi config set --secret backup.vps1.${key} ${value}`,
+        ],
+        summary: "1 problem; nothing was changed.",
+      });
+      expect(result.stdout + result.stderr).not.toContain(secret);
+    });
+
+    it("passes when every credential is set as {secure: v1:...}", async () => {
+      const dir = scratch(`offsite-complete-${kind}`, {
+        "tenants.yaml": manifest,
+        "Pulumi.yaml": PULUMI_YAML,
+        "Pulumi.dev.yaml": withCredentials(),
+      });
+      const result = await tenantry(dir, "validate", "--stack", "dev");
+      expect(result).toEqual({
+        code: 0,
+        stdout: `${summary(manifestOf(manifest))}; stack dev: every secret it needs is set\n`,
+        stderr: "",
+      });
+    });
+  });
+
   it("--stack with no stack file says how to create the stack, exit 2", async () => {
     const dir = scratch("stack-absent", { "tenants.yaml": EXAMPLE, "Pulumi.yaml": PULUMI_YAML });
     const result = await tenantry(dir, "validate", "--stack", "prod");
