@@ -1,7 +1,9 @@
 // Pure: what `tenantry status` asks a host in its one SSH session, as the SSH user (its docker
 // group is enough, and the backup status files are world-readable), and how the answer parses.
 // One `docker inspect` for every container of the host's tenants, one `docker stats` for the
-// running ones, one `docker volume inspect`, and the backup status files.
+// running ones, one `docker volume inspect`, the backup status files, and the notAfter of each
+// certificate its tenants are served with (`openssl x509 -enddate`; as root through `sudo -n`
+// when the SSH user may, since certbot keeps /etc/letsencrypt/live at mode 0700).
 import { backupStatusFile } from "../plan/backup";
 import { raw, script, sh, type Shell } from "./shell";
 
@@ -10,6 +12,8 @@ export interface StatusQuery {
   readonly volumes: readonly string[];
   /** Tenants' host identities, for their backup status files. */
   readonly identities: readonly string[];
+  /** Certificate files (fullchain.pem) whose expiry to read; each once. */
+  readonly certificates?: readonly string[];
 }
 
 /** The answer's first line: a host that prints something else is not answering this script. */
@@ -17,6 +21,42 @@ export const STATUS_HEADER = "tenantry-status 1";
 
 const INSPECT_FORMAT =
   "container|{{.Name}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|{{.RestartCount}}|{{.HostConfig.Memory}}|{{.State.StartedAt}}";
+
+/**
+ * Run by /bin/sh with the certificate files as arguments, as root when sudo allows: one
+ * `cert|FILE|...` line each: `notAfter=...` (openssl's words), `missing`, `unreadable` (not
+ * root and not readable: certbot's live directory is root's), `no-openssl`, or `error=...`.
+ */
+export const CERT_QUERY = [
+  "if ! command -v openssl >/dev/null 2>&1; then",
+  '  for f in "$@"; do printf \'cert|%s|no-openssl\\n\' "$f"; done',
+  "  exit 0",
+  "fi",
+  'for f in "$@"; do',
+  '  if [ ! -r "$f" ]; then',
+  '    if [ "$(id -u)" = 0 ]; then printf \'cert|%s|missing\\n\' "$f"; else printf \'cert|%s|unreadable\\n\' "$f"; fi',
+  '  elif out=$(openssl x509 -enddate -noout -in "$f" 2>&1); then',
+  '    printf \'cert|%s|%s\\n\' "$f" "$(printf \'%s\' "$out" | head -n 1)"',
+  "  else",
+  '    printf \'cert|%s|error=%s\\n\' "$f" "$(printf \'%s\' "$out" | tail -n 1)"',
+  "  fi",
+  "done",
+  "",
+].join("\n");
+
+function certificateLines(files: readonly string[]): Shell[] {
+  if (files.length === 0) return [];
+  return [
+    sh`set -- ${files}`,
+    raw("# shellcheck disable=SC2016 # the query is data: it expands in the shell that runs it"),
+    sh`cert_query=${CERT_QUERY}`,
+    raw('if [ "$(id -u)" != 0 ] && sudo -n /bin/sh -c : 2>/dev/null; then'),
+    raw('  sudo -n /bin/sh -c "$cert_query" tenantry-cert "$@" 2>/dev/null || true'),
+    raw("else"),
+    raw('  /bin/sh -c "$cert_query" tenantry-cert "$@" 2>/dev/null || true'),
+    raw("fi"),
+  ];
+}
 
 export function statusScript(q: StatusQuery): Shell {
   return script(
@@ -46,6 +86,7 @@ export function statusScript(q: StatusQuery): Shell {
       (id) =>
         sh`if [ -r ${backupStatusFile(id)} ]; then sed ${`s/^/backup|${id}|/`} ${backupStatusFile(id)}; fi`,
     ),
+    ...certificateLines([...new Set(q.certificates ?? [])]),
     raw("echo end"),
   );
 }
@@ -64,6 +105,12 @@ export interface ContainerState {
   readonly startedAt: string;
 }
 
+/** What the host said of a certificate file. */
+export type CertificateAnswer =
+  | { readonly kind: "ok"; readonly expires: string }
+  | { readonly kind: "missing" | "unreadable" | "no-openssl" }
+  | { readonly kind: "error"; readonly message: string };
+
 export interface HostAnswer {
   /** Set when the host answered but Docker did not. */
   readonly error?: string;
@@ -71,6 +118,8 @@ export interface HostAnswer {
   readonly volumes: ReadonlySet<string>;
   /** Identity → the backup status file's fields (time, result, snapshot, bytes, error...). */
   readonly backups: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Certificate file → its expiry, or why it is unknown. */
+  readonly certificates: ReadonlyMap<string, CertificateAnswer>;
   /** Whether the answer reached its end (a cut-off answer is not trusted for what is missing). */
   readonly complete: boolean;
 }
@@ -96,6 +145,29 @@ export function parseMemUsage(text: string): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** openssl's `notAfter=Feb 28 12:00:00 2027 GMT` (day space-padded) as an ISO time. */
+export function parseNotAfter(text: string): string | undefined {
+  const m = /^notAfter=([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4}) GMT$/.exec(
+    text.trim(),
+  );
+  if (m === null) return undefined;
+  const month = MONTHS.indexOf(m[1]!);
+  if (month < 0) return undefined;
+  const n = (group: number): number => Number(m[group]);
+  return new Date(Date.UTC(n(6), month, n(2), n(3), n(4), n(5))).toISOString();
+}
+
+function certificateAnswer(value: string): CertificateAnswer {
+  if (value === "missing" || value === "unreadable" || value === "no-openssl") {
+    return { kind: value };
+  }
+  const expires = parseNotAfter(value);
+  if (expires !== undefined) return { kind: "ok", expires };
+  return { kind: "error", message: value.replace(/^error=/, "") };
+}
+
 export function parseStatus(text: string): HostAnswer {
   const lines = text.split("\n");
   if (lines[0]?.trim() !== STATUS_HEADER) {
@@ -105,6 +177,7 @@ export function parseStatus(text: string): HostAnswer {
   const memory = new Map<string, number>();
   const volumes = new Set<string>();
   const backups = new Map<string, Record<string, string>>();
+  const certificates = new Map<string, CertificateAnswer>();
   let error: string | undefined;
   let complete = false;
   for (const line of lines.slice(1)) {
@@ -143,6 +216,12 @@ export function parseStatus(text: string): HostAnswer {
         }
         break;
       }
+      case "cert": {
+        // The file is a path tenantry planned (no "|" in it); the rest is the host's words.
+        const [file = "", ...rest] = fields;
+        if (file !== "") certificates.set(file, certificateAnswer(rest.join("|")));
+        break;
+      }
       case "error":
         error = fields.join("|");
         break;
@@ -162,6 +241,7 @@ export function parseStatus(text: string): HostAnswer {
     containers,
     volumes,
     backups,
+    certificates,
     complete: complete || error !== undefined,
   };
 }

@@ -1,14 +1,19 @@
 // `tenantry status [TENANT]`: what runs on the hosts, one SSH session per host whatever the
 // number of tenants: per tenant each container's state, health, restarts and memory against its
-// limit, and its last backup with its size; a decommissioned tenant's retained data and the
-// command that purges it. A host that does not answer is one line, the others still report.
+// limit, its last backup with its size and its certificate's expiry; a decommissioned tenant's
+// retained data and the command that purges it. A host that does not answer is one line, the others still report.
 import type { Command } from "commander";
 import type { Host } from "../../manifest/schema";
 import { retainedData, type RetainedData } from "../../plan/backup";
 import { planTenants, type TenantPlan } from "../../plan/tenant";
 import { sh } from "../../remote/shell";
-import { parseStatus, statusScript, type HostAnswer } from "../../remote/status";
-import { loadManifestFile, table, tenantNamed } from "../common";
+import {
+  parseStatus,
+  statusScript,
+  type CertificateAnswer,
+  type HostAnswer,
+} from "../../remote/status";
+import { loadManifestFile, plural, table, tenantNamed } from "../common";
 import { failureReason, hostTarget, identityFor, runOverSsh } from "../remoteRun";
 
 export interface ServiceStatus {
@@ -33,6 +38,19 @@ export interface BackupStatus {
   readonly lastOkBytes?: number;
 }
 
+export interface CertificateStatus {
+  /** notAfter, ISO. */
+  readonly expires: string;
+  /** Whole days from now to notAfter; negative once expired. */
+  readonly daysLeft: number;
+}
+
+/**
+ * From this many days left, a certificate is a problem: certbot renews at 30 days left and
+ * retries twice a day, so a certificate this close to its end has failed to renew for weeks.
+ */
+export const CERTIFICATE_DAYS_WARNING = 14;
+
 export interface TenantStatus {
   readonly tenant: string;
   readonly host: string;
@@ -41,6 +59,10 @@ export interface TenantStatus {
   /** Undefined: never backed up. */
   readonly backup?: BackupStatus;
   readonly retained?: RetainedData & { readonly volumesOnHost: readonly string[] };
+  /** The expiry of the certificate it is served with; null without TLS, or when unknown. */
+  readonly certificate: CertificateStatus | null;
+  /** Why a tenant with TLS has no expiry here: "openssl missing", ... */
+  readonly certificateUnknown?: string;
   /** What is not as the manifest says, one line each. */
   readonly problems: readonly string[];
 }
@@ -55,8 +77,66 @@ export interface HostStatus {
 const num = (v: string | undefined): number | undefined =>
   v === undefined || v === "" || !/^[0-9]+$/.test(v) ? undefined : Number(v);
 
+/** The certificate file a tenant is served with, if its host should have one now. */
+export function certificateFile(plan: TenantPlan): string | undefined {
+  if (plan.lifecycle.state === "decommissioned") return undefined; // its TLS went with its site
+  return plan.tls.certificate?.certificate;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The certificate's expiry (or why it is unknown) and the problems it makes. */
+export function certificateStatus(
+  file: string,
+  answer: CertificateAnswer | undefined,
+  now: Date,
+): { certificate: CertificateStatus | null; unknown?: string; problems: string[] } {
+  switch (answer?.kind) {
+    case undefined:
+      return { certificate: null, unknown: "not reported by the host", problems: [] };
+    case "ok": {
+      const daysLeft = Math.floor((Date.parse(answer.expires) - now.getTime()) / DAY_MS);
+      const day = answer.expires.slice(0, 10);
+      const problems =
+        daysLeft < 0
+          ? [
+              `certificate ${file} expired on ${day}: certbot did not renew it (on the host: sudo certbot renew --dry-run says why)`,
+            ]
+          : daysLeft < CERTIFICATE_DAYS_WARNING
+            ? [
+                `certificate ${file} expires on ${day}, in ${plural(daysLeft, "day")}: certbot renews at 30 days left, so its renewal fails (on the host: sudo certbot renew --dry-run says why)`,
+              ]
+            : [];
+      return { certificate: { expires: answer.expires, daysLeft }, problems };
+    }
+    case "missing":
+      return {
+        certificate: null,
+        unknown: `no certificate at ${file}`,
+        problems: [
+          `no certificate at ${file}: HTTPS is not set up (pulumi up's TLS step gets it, or says why it cannot)`,
+        ],
+      };
+    case "unreadable":
+      return {
+        certificate: null,
+        unknown:
+          "not readable by the SSH user, and sudo -n is refused: certbot keeps it root's; the README's sudoers line lets status read it",
+        problems: [],
+      };
+    case "no-openssl":
+      return { certificate: null, unknown: "openssl missing", problems: [] };
+    case "error":
+      return { certificate: null, unknown: `openssl: ${answer.message}`, problems: [] };
+  }
+}
+
 /** A tenant's status from its host's answer, with what differs from its state in the manifest. */
-export function tenantStatus(plan: TenantPlan, answer: HostAnswer): TenantStatus {
+export function tenantStatus(
+  plan: TenantPlan,
+  answer: HostAnswer,
+  now: Date = new Date(),
+): TenantStatus {
   const state = plan.lifecycle.state;
   const problems: string[] = [];
   const services: ServiceStatus[] = plan.services.map((s) => {
@@ -110,6 +190,12 @@ export function tenantStatus(plan: TenantPlan, answer: HostAnswer): TenantStatus
             .filter((v) => answer.volumes.has(v)),
         }
       : undefined;
+  const file = certificateFile(plan);
+  const cert =
+    file === undefined
+      ? { certificate: null, problems: [] }
+      : certificateStatus(file, answer.certificates.get(file), now);
+  problems.push(...cert.problems);
   return {
     tenant: plan.name,
     host: plan.host,
@@ -117,6 +203,8 @@ export function tenantStatus(plan: TenantPlan, answer: HostAnswer): TenantStatus
     services,
     ...(backup === undefined ? {} : { backup }),
     ...(retained === undefined ? {} : { retained }),
+    certificate: cert.certificate,
+    ...(cert.unknown === undefined ? {} : { certificateUnknown: cert.unknown }),
     problems,
   };
 }
@@ -147,6 +235,18 @@ function backupCell(b: BackupStatus | undefined): string {
     return `${b.time} ${b.snapshot}${b.bytes === undefined ? "" : `, ${formatBytes(b.bytes)}`}${b.offsite === "ok" ? ", offsite" : ""}`;
   }
   return `FAILED ${b.time} (last ok: ${b.lastOk || "never"})`;
+}
+
+/** "expires 2027-02-28 (88 days)", "EXPIRED 2027-02-28 (3 days ago)", "unknown (why)". */
+export function certificateText(t: TenantStatus): string | undefined {
+  if (t.certificate !== null) {
+    const day = t.certificate.expires.slice(0, 10);
+    const left = t.certificate.daysLeft;
+    return left < 0
+      ? `EXPIRED ${day} (${plural(-left, "day")} ago)`
+      : `expires ${day} (${plural(left, "day")})`;
+  }
+  return t.certificateUnknown === undefined ? undefined : `unknown (${t.certificateUnknown})`;
 }
 
 export function renderStatus(hosts: readonly HostStatus[]): string {
@@ -195,6 +295,10 @@ export function renderStatus(hosts: readonly HostStatus[]): string {
         .join("\n"),
     );
     for (const t of h.tenants) {
+      const cert = certificateText(t);
+      if (cert !== undefined) out.push(`  ${t.tenant}: certificate ${cert}`);
+    }
+    for (const t of h.tenants) {
       if (t.retained === undefined) continue;
       out.push(
         `  ${t.tenant} is decommissioned; kept: volumes ${t.retained.volumesOnHost.join(", ") || "(none left on the host)"}; backups ${t.retained.backups.join(", ")}; purge with: ${t.retained.purge}`,
@@ -218,6 +322,7 @@ async function hostStatus(
     containers: plans.flatMap((p) => p.services.map((s) => s.containerName)),
     volumes: plans.flatMap((p) => p.backup.volumes.map((v) => v.volumeName)),
     identities: plans.map((p) => p.lifecycle.identity),
+    certificates: plans.flatMap((p) => certificateFile(p) ?? []),
   });
   const result = await runOverSsh(hostName, host, sh`/bin/sh -c ${query.text}`.text, {
     ...(identity === undefined ? {} : { identity }),
@@ -242,7 +347,7 @@ export function registerStatus(program: Command): void {
   program
     .command("status")
     .description(
-      "Show what runs on the hosts: containers, health, restarts, memory, last backup; one SSH session per host (exit 1 when a host does not answer or something differs from the manifest)",
+      "Show what runs on the hosts: containers, health, restarts, memory, last backup, certificate expiry; one SSH session per host (exit 1 when a host does not answer or something differs from the manifest)",
     )
     .argument("[tenant]", "only this tenant")
     .option("-f, --file <manifest>", "manifest", "tenants.yaml")

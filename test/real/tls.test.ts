@@ -6,9 +6,13 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request } from "node:https";
+import { join } from "node:path";
 import { connect, type PeerCertificate } from "node:tls";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { HostStatus } from "../../cli/commands/status";
 import { acmeCertName } from "../../plan/tls";
+import { parseNotAfter } from "../../remote/status";
+import { tenantry } from "../cli/run";
 import { TLS_PARAMS } from "../../remote/nginx";
 import { T } from "../program/helpers";
 import { ask } from "../support/backends";
@@ -278,6 +282,45 @@ describeReal(
       );
       expect(again.stdout).toContain("tenantry: acme HTTPS unchanged");
       expect(await serialOnDisk()).toBe(before);
+    });
+
+    it("status shows the certificate's expiry, read through the sudoers line in the one SSH session", async () => {
+      const manifest = join(t.host.dir, "tenants.yaml");
+      writeFileSync(
+        manifest,
+        MANIFEST.replaceAll("ADDRESS", t.host.address)
+          .replaceAll("HOST_KEY", t.host.hostKey)
+          .replaceAll("DIRECTORY", pebble.directory),
+      );
+      const live = `/etc/letsencrypt/live/${cert}/fullchain.pem`;
+      const expires = parseNotAfter(
+        await t.host.execOk("openssl", ["x509", "-enddate", "-noout", "-in", live]),
+      )!;
+      const daysLeft = Math.floor((Date.parse(expires) - Date.now()) / 86_400_000);
+      const sessions = () =>
+        (t.host.sshd.log().match(/Accepted publickey for deploy/g) ?? []).length;
+      const status = (...args: string[]) =>
+        tenantry(t.host.dir, "status", ...args, "-f", manifest, "-i", t.host.keyPath);
+
+      const before = sessions();
+      const json = await status("--json");
+      expect(sessions() - before).toBe(1);
+      const { hosts } = JSON.parse(json.stdout) as { hosts: HostStatus[] };
+      const byTenant = Object.fromEntries(hosts[0]!.tenants.map((x) => [x.tenant, x]));
+      // deploy cannot read certbot's live directory itself; status asks through sudo -n.
+      expect(statSync(t.host.file("/etc/letsencrypt/live")).mode & 0o777).toBe(0o700);
+      expect(byTenant.acme!.certificate).toEqual({ expires, daysLeft });
+      expect(byTenant.acme!.problems.filter((p) => p.includes("certificate"))).toEqual([]);
+      // globex's TLS step never ran here: no certificate, and status says so.
+      expect(byTenant.globex!.certificate).toBeNull();
+      expect(byTenant.globex!.problems).toContain(
+        `no certificate at /etc/letsencrypt/live/${acmeCertName("globex", pebble.directory)}/fullchain.pem: HTTPS is not set up (pulumi up's TLS step gets it, or says why it cannot)`,
+      );
+
+      const human = await status("acme");
+      expect(human.stdout).toContain(
+        `\n  acme: certificate expires ${expires.slice(0, 10)} (${daysLeft} days)\n`,
+      );
     });
 
     it("gives a name no tenant claims, and a client without SNI, no certificate at all", async () => {
