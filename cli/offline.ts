@@ -148,6 +148,13 @@ function mockState(
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: mockPasswordResult(name) };
+    case "random:index/randomId:RandomId": {
+      // A new value whenever the keepers change, as a replaced RandomId gets (pulumi-random).
+      const kept = createHash("sha256")
+        .update(`${type}:${name}:${JSON.stringify(inputs.keepers ?? null)}`)
+        .digest("hex");
+      return { ...inputs, hex: kept.slice(0, 2 * Number(inputs.byteLength ?? 8)) };
+    }
     case "docker:index/remoteImage:RemoteImage":
       return {
         ...inputs,

@@ -7,7 +7,15 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { createHash } from "node:crypto";
 import { providerCpus } from "../core/dockerValues";
+import {
+  GENERATION_BYTES,
+  generationContainerName,
+  generationResourceName,
+  healthWaitSeconds,
+  laneAddress,
+} from "../core/rollout";
 import {
   dnsResourceName,
   legacyDnsResourceName,
@@ -16,8 +24,10 @@ import {
   siteResourceName,
 } from "../core/names";
 import { dnsSummary, type DnsSummary } from "../plan/dns";
+import { withUpstreams } from "../plan/site";
 import { previousResourceName } from "../plan/lifecycle";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
+import { CONTAINER_LABEL } from "../remote/containers";
 import { healthCheckCommand } from "../remote/health";
 import { renderTlsSite } from "../remote/nginx";
 import { tenantTlsRemoveScript, tenantTlsScript } from "../remote/tls";
@@ -85,7 +95,7 @@ export class TenantInstance extends pulumi.ComponentResource {
     if (plan.lifecycle.runs) {
       const network = createNetwork(this, name, args, [tenantLabel]);
       this.network = network;
-      this.containers = plan.services.map((service) =>
+      const running = plan.services.map((service) =>
         createContainer(this, name, args, service, {
           network,
           secrets,
@@ -97,9 +107,11 @@ export class TenantInstance extends pulumi.ComponentResource {
           ],
         }),
       );
-      this.site = createSite(this, name, args, createMaintenancePage(this, name, args));
+      this.containers = running.map((r) => r.container);
+      const upstreams = rollingUpstreams(plan, running);
+      this.site = createSite(this, name, args, createMaintenancePage(this, name, args), upstreams);
       createDnsRecords(this, name, args, this.site);
-      this.tls = createCertificate(this, name, args, this.site);
+      this.tls = createCertificate(this, name, args, this.site, upstreams);
       createSuspension(this, name, args, this.containers);
     } else {
       // Decommissioned: the data stays, in the stack and on the host (README, "Off-boarding").
@@ -234,6 +246,17 @@ function containerEnv(
   return { envs: secret ? pulumi.secret(envs) : envs, secret };
 }
 
+/** A service's container, and for a rolling one the loopback address its port is on. */
+interface RunningService {
+  readonly service: ServicePlan;
+  readonly container: docker.Container;
+  /** Rolling services only: the generation's address (core/rollout.ts laneAddress). */
+  readonly address?: pulumi.Output<string>;
+}
+
+/** Docker's health check settings; `wait` of a rolling replacement is derived from them. */
+const HEALTH = { timeout: "5s", retries: 3, startPeriodSeconds: 30 } as const;
+
 function createContainer(
   parent: TenantInstance,
   name: string,
@@ -245,7 +268,7 @@ function createContainer(
     tenantLabel: Label;
     labels: Label[];
   },
-): docker.Container {
+): RunningService {
   const { host } = args;
   const volumes = createVolumes(parent, args, service, [
     wiring.tenantLabel,
@@ -259,51 +282,71 @@ function createContainer(
     );
   }
   const env = containerEnv(args, service, wiring.secrets);
-  return new docker.Container(
+  const rolling = service.rollout === "rolling" && service.health !== undefined;
+  // What the container runs: a change of any of these replaces it (the provider's ForceNew
+  // inputs). Memory, restart policy and start/mustRun update in place and stay out.
+  const spec = {
+    image,
+    cpus: providerCpus(service.cpus),
+    envs: env.envs,
+    command: service.command ? [...service.command] : undefined,
+    // Only the tenant's network (the provider detaches the default bridge), with the
+    // service name as alias: `redis:6379` works as it did under Compose.
+    networksAdvanced: [{ name: wiring.network.name, aliases: [service.name] }],
+    volumes: service.volumes.map((v, i) => ({
+      volumeName: volumes[i]!.name,
+      containerPath: v.path,
+    })),
+    healthcheck: service.health
+      ? {
+          tests: healthCheckCommand(service.health.port, service.health.path),
+          interval: `${service.health.intervalSeconds}s`,
+          timeout: HEALTH.timeout,
+          retries: HEALTH.retries,
+          startPeriod: `${HEALTH.startPeriodSeconds}s`,
+        }
+      : undefined,
+    labels: rolling
+      ? [...wiring.labels, { label: CONTAINER_LABEL, value: service.containerName }]
+      : wiring.labels,
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "3" },
+  };
+  const generation = rolling ? createGeneration(parent, args, service, spec) : undefined;
+  const address = generation?.hex.apply(laneAddress);
+  const published = (ip: pulumi.Input<string>) =>
+    service.hostPort !== undefined && service.port !== undefined
+      ? [{ internal: service.port, external: service.hostPort, ip, protocol: "tcp" }]
+      : [];
+  const container = new docker.Container(
     service.containerName,
     {
-      name: service.containerName,
-      image,
+      ...spec,
+      name:
+        generation === undefined
+          ? service.containerName
+          : generation.hex.apply((hex) => generationContainerName(service.containerName, hex)),
       restart: "unless-stopped",
       memory: service.memoryMb,
       memorySwap: service.memoryMb,
-      // The form the provider reads back: any other replaces the container on every up.
-      cpus: providerCpus(service.cpus),
-      envs: env.envs,
-      command: service.command ? [...service.command] : undefined,
-      // Only the tenant's network (the provider detaches the default bridge), with the
-      // service name as alias: `redis:6379` works as it did under Compose.
-      networksAdvanced: [{ name: wiring.network.name, aliases: [service.name] }],
-      // Published on loopback only; the host's firewall rule (remote/firewall.ts) keeps every
-      // other interface from reaching the container: nginx is the only public entry.
-      ports:
-        service.hostPort !== undefined && service.port !== undefined
-          ? [
-              {
-                internal: service.port,
-                external: service.hostPort,
-                ip: "127.0.0.1",
-                protocol: "tcp",
-              },
-            ]
-          : [],
-      volumes: service.volumes.map((v, i) => ({
-        volumeName: volumes[i]!.name,
-        containerPath: v.path,
-      })),
-      healthcheck: service.health
-        ? {
-            tests: healthCheckCommand(service.health.port, service.health.path),
-            interval: "30s",
-            timeout: "5s",
-            retries: 3,
-            startPeriod: "30s",
-          }
-        : undefined,
-      labels: wiring.labels,
+      // Published on loopback only; the host's firewall rule (remote/scripts.ts isolation
+      // chain) keeps every other interface from reaching the container: nginx is the only
+      // public entry. A rolling service's generation has an address of its own on loopback.
+      ports: published(address ?? "127.0.0.1"),
       ...suspendedInputs(args.plan),
-      logDriver: "json-file",
-      logOpts: { "max-size": "10m", "max-file": "3" },
+      // A rolling replacement is created healthy before nginx switches to it: the provider
+      // polls the health status after the start until healthy or waitTimeout (kreuzwerker
+      // terraform-provider-docker v4.5.0 resource_docker_container_funcs.go, `wait`).
+      ...(rolling && service.health !== undefined
+        ? {
+            wait: true,
+            waitTimeout: healthWaitSeconds({
+              intervalSeconds: service.health.intervalSeconds,
+              startPeriodSeconds: HEALTH.startPeriodSeconds,
+              retries: HEALTH.retries,
+            }),
+          }
+        : {}),
     },
     {
       parent,
@@ -317,8 +360,58 @@ function createContainer(
       // The provider neither updates a changed health check nor replaces for it (it only
       // records it in state), so a new check would never reach the container: replace instead.
       replaceOnChanges: ["healthcheck"],
+      // Rolling: create the new generation first, then delete the old one. The option wins over
+      // the provider's DeleteBeforeReplace, true or false (pulumi/pulumi
+      // pkg/resource/deploy/step_generator.go: "The user can override the provider's decision by
+      // setting the `deleteBeforeReplace` field"), and the engine deletes replaced resources only
+      // after every step the program registered, the site's switch included (its
+      // deployment_executor.go Execute: performPostSteps once the program is done).
+      ...(rolling ? { deleteBeforeReplace: false } : {}),
     },
   );
+  if (address === undefined) return { service, container };
+  // From the container's own output: the site waits for the new generation to be healthy.
+  const upstream = container.ports.apply((ports) => ports?.[0]?.ip ?? "127.0.0.1");
+  return { service, container, address: upstream };
+}
+
+/**
+ * A rolling service's generation: 3 random bytes, new whenever what the container runs
+ * changes (`keepers`: pulumi-random replaces a RandomId when they change). Its hex names the
+ * container and gives its address, so old and new never collide. The keepers are a digest of
+ * the spec, secret env values included, kept as a Pulumi secret.
+ */
+function createGeneration(
+  parent: TenantInstance,
+  { providers }: TenantInstanceArgs,
+  service: ServicePlan,
+  spec: Record<string, unknown>,
+): random.RandomId {
+  // The published port too: a new slot must not reuse the name the old container holds.
+  const runs = { ...spec, published: [service.port ?? null, service.hostPort ?? null] };
+  const digest = pulumi.secret(
+    pulumi.output(runs).apply((v) => createHash("sha256").update(JSON.stringify(v)).digest("hex")),
+  );
+  return new random.RandomId(
+    generationResourceName(service.containerName),
+    { byteLength: GENERATION_BYTES, keepers: { spec: digest } },
+    { parent, provider: providers.random },
+  );
+}
+
+/** Each rolling routed service's address, for the site (service → address). */
+function rollingUpstreams(
+  plan: TenantPlan,
+  running: readonly RunningService[],
+): pulumi.Output<Record<string, string>> | undefined {
+  const routed = running.filter(
+    (r) => r.address !== undefined && plan.site.routes.some((x) => x.service === r.service.name),
+  );
+  if (routed.length === 0) return undefined;
+  const addresses: Record<string, pulumi.Output<string>> = Object.fromEntries(
+    routed.map((r) => [r.service.name, r.address!] as const),
+  );
+  return pulumi.all(addresses);
 }
 
 /** A Cloudflare record for each of the tenant's domains that falls in a managed zone. */
@@ -375,17 +468,24 @@ function createSite(
   name: string,
   { plan, host, providers }: TenantInstanceArgs,
   maintenancePage: command.remote.Command | undefined,
+  upstreams: pulumi.Output<Record<string, string>> | undefined,
 ): command.remote.Command {
   // The file on the host is the identity's (the old name after a rename): nothing is replaced.
   const id = plan.lifecycle.identity;
+  // With rolling services the site waits for their new generation (healthy: `wait`) and
+  // reloads nginx itself, so the switch is live before the engine deletes the old container.
+  const reloadNow = upstreams !== undefined;
   return new command.remote.Command(
     siteResourceName(name),
     {
       connection: host.connection,
-      create: asRoot(host.user, siteInstallScript(host.layout, id)),
+      create: asRoot(host.user, siteInstallScript(host.layout, id, { reloadNow })),
       delete: asRoot(host.user, siteRemoveScript(host.layout, id, plan.site.marker)),
       // The app's site, or the maintenance page while suspended (remote/maintenance.ts).
-      stdin: siteText(plan),
+      stdin:
+        upstreams === undefined
+          ? siteText(plan)
+          : upstreams.apply((u) => siteText({ ...plan, site: withUpstreams(plan.site, u) })),
       triggers: [plan.site.marker],
       addPreviousOutputInEnv: false,
     },
@@ -409,6 +509,7 @@ function createCertificate(
   name: string,
   { plan, host, providers }: TenantInstanceArgs,
   site: command.remote.Command,
+  upstreams: pulumi.Output<Record<string, string>> | undefined,
 ): command.remote.Command | undefined {
   const cert = plan.tls.certificate;
   const tls = plan.site.tls;
@@ -431,7 +532,11 @@ function createCertificate(
       connection: host.connection,
       create: asRoot(host.user, tenantTlsScript(host.layout, target)),
       delete: asRoot(host.user, tenantTlsRemoveScript(host.layout, target)),
-      stdin: renderTlsSite(plan.site),
+      // The HTTPS server proxies to the same generation as the site (and reloads on a change).
+      stdin:
+        upstreams === undefined
+          ? renderTlsSite(plan.site)
+          : upstreams.apply((u) => renderTlsSite(withUpstreams(plan.site, u))),
       triggers: [plan.site.marker, cert.name],
       addPreviousOutputInEnv: false,
     },

@@ -15,6 +15,7 @@ import {
 } from "../core/ports";
 import { checkImageRules, tenantImagePaths } from "./imageRules";
 import { checkLifecycle } from "./lifecycleRules";
+import { checkRollouts } from "./rolloutRules";
 import { checkMoves } from "./moveRules";
 import { didYouMean, listChoices, type Problem } from "./problems";
 import { checkTlsRules } from "./tlsRules";
@@ -81,6 +82,7 @@ export function checkRules(m: Manifest, known: KnownNames): Problem[] {
     ...checkSlotsAndPorts(m, known.tenants),
     ...checkCapacity(m),
     ...checkLifecycle(m),
+    ...checkRollouts(m),
     ...checkTlsRules(m),
   ];
 }

@@ -488,6 +488,20 @@ const serviceSchema = z
     health: pattern(URL_PATH, 'must be a URL path such as "/api/health" (no "." or ".." segments)')
       .optional()
       .describe("HTTP path polled inside the container as the Docker health check."),
+    healthInterval: z
+      .int({ error: "must be a whole number of seconds from 1 to 300" })
+      .min(1, { error: "must be a whole number of seconds from 1 to 300" })
+      .max(300, { error: "must be a whole number of seconds from 1 to 300" })
+      .optional()
+      .describe(
+        "Seconds between health checks (default 30). Docker runs the first check one interval after the start, so a rolling replacement waits at least this long.",
+      ),
+    rollout: z
+      .enum(["rolling", "stop-first"], { error: 'must be "rolling" or "stop-first"' })
+      .optional()
+      .describe(
+        "How a replacement runs. rolling: the new container starts beside the old one, nginx switches once it is healthy, then the old one goes (needs health; no two writers on one volume). stop-first: the old one stops first (502s for the start time). Default: rolling for a service with health and no volumes, else stop-first.",
+      ),
     command: z
       .array(z.string().refine((v) => !/[\n\r\0]/.test(v), { error: "must be a single line" }))
       .optional()

@@ -4,8 +4,13 @@ export interface SiteRoute {
   readonly service: string;
   /** Path prefix as written in the manifest ("/", "/api"). */
   readonly path: string;
-  /** Host port on 127.0.0.1 the service is published on. */
+  /** Host port the service is published on. */
   readonly port: number;
+  /**
+   * The loopback address it is published on: 127.0.0.1, or a rolling service's generation
+   * address (core/rollout.ts laneAddress), which the component fills in from its container.
+   */
+  readonly address?: string | undefined;
 }
 
 export interface SiteSpec {
@@ -32,4 +37,17 @@ export interface SiteTls {
   readonly webroot?: string | undefined;
   /** Directory where the tenant's TLS step writes its redirect and OCSP stapling snippets. */
   readonly snippets: string;
+}
+
+/** The site with each named service's routes sent to its address (a rolling generation's). */
+export function withUpstreams<S extends SiteSpec>(
+  site: S,
+  addresses: Readonly<Record<string, string>>,
+): S {
+  return {
+    ...site,
+    routes: site.routes.map((r) =>
+      Object.hasOwn(addresses, r.service) ? { ...r, address: addresses[r.service] } : r,
+    ),
+  };
 }

@@ -3,6 +3,7 @@
 import { tenantImage } from "../core/images";
 import { containerName, siteFileName, siteMarker, volumeName } from "../core/names";
 import { tenantPorts } from "../core/ports";
+import { serviceRollout, type Rollout } from "../core/rollout";
 import { serviceCpus, serviceMemoryMb, serviceSecrets } from "../manifest/rules";
 import type { Manifest } from "../manifest/schema";
 import { planBackup, type BackupPlan } from "./backup";
@@ -32,7 +33,14 @@ export interface ServicePlan {
   readonly route?: string;
   readonly command?: readonly string[];
   /** HTTP health check inside the container: GET http://127.0.0.1:<port><path>. */
-  readonly health?: { readonly port: number; readonly path: string };
+  readonly health?: {
+    readonly port: number;
+    readonly path: string;
+    /** Seconds between checks (`healthInterval`, default 30). */
+    readonly intervalSeconds: number;
+  };
+  /** How a replacement runs (core/rollout.ts): rolling only with a health check. */
+  readonly rollout: Rollout;
   readonly volumes: readonly VolumePlan[];
   /** Plain environment, app env then tenant env (the tenant wins). */
   readonly env: Readonly<Record<string, string>>;
@@ -93,8 +101,9 @@ export function planTenant(m: Manifest, name: string): TenantPlan {
       command: svc.command,
       health:
         svc.health !== undefined && svc.port !== undefined
-          ? { port: svc.port, path: svc.health }
+          ? { port: svc.port, path: svc.health, intervalSeconds: svc.healthInterval ?? 30 }
           : undefined,
+      rollout: serviceRollout(svc),
       volumes: Object.entries(svc.volumes).map(([vol, path]) => ({
         name: vol,
         volumeName: volumeName(id, svcName, vol),

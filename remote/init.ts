@@ -5,6 +5,7 @@
 // succeeded, and the command sees it as TENANTRY_INIT_PREVIOUS.
 import { tenantStateDir } from "../plan/backup";
 import type { InitStepPlan } from "../plan/lifecycle";
+import { containerOfFunction } from "./containers";
 import { raw, script, sh, type Shell } from "./shell";
 
 /** Seconds an init step waits for its container to be running and healthy. */
@@ -61,10 +62,12 @@ export function initScript(identity: string, step: InitStepPlan): Shell {
     raw(`trap 'rm -rf "$work"' EXIT`),
     raw("# The environment first: stdin is read once, before anything can fail on it."),
     raw('cat >"$work/env" || fail "cannot read the environment from stdin (disk full?)"'),
+    containerOfFunction(),
     raw("# Running and healthy (or running, without a health check) before the command runs."),
+    sh`container=$(container_of ${container})`,
     raw("i=0"),
     raw("while :; do"),
-    sh`  state=$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' ${container} 2>/dev/null) || state=missing`,
+    sh`  state=$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$container" 2>/dev/null) || state=missing`,
     raw('  case "$state" in'),
     raw('    "running healthy" | "running none") break ;;'),
     sh`    missing) fail ${`${label}: container ${container} does not exist; init runs when the tenant is active`} ;;`,
@@ -78,7 +81,7 @@ export function initScript(identity: string, step: InitStepPlan): Shell {
     raw('previous=""'),
     sh`if [ -f ${marker} ]; then previous=$(cat ${marker}); fi`,
     sh`printf 'TENANTRY_INIT_ID=%s\\nTENANTRY_INIT_PREVIOUS=%s\\n' ${step.id} "$previous" >>"$work/env"`,
-    sh`if docker exec --env-file "$work/env" ${container} ${step.command} >"$work/out" 2>&1; then`,
+    sh`if docker exec --env-file "$work/env" "$container" ${step.command} >"$work/out" 2>&1; then`,
     raw('  cat "$work/out"'),
     raw("else"),
     raw("  rc=$?"),

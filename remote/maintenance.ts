@@ -7,6 +7,7 @@ import type { MaintenancePlan } from "../plan/lifecycle";
 import type { SiteSpec } from "../plan/site";
 import type { TenantPlan } from "../plan/tenant";
 import { markerLine, renderSite, sitesDigest } from "./nginx";
+import { containerOfFunction } from "./containers";
 import { raw, script, sh, type Shell } from "./shell";
 
 /** The site a suspended tenant's domains answer with: every path, 503 and the page. */
@@ -113,7 +114,8 @@ export function suspendScript(tenant: string, containers: readonly string[]): Sh
     sh`  docker stop --time ${STOP_GRACE_SECONDS} "$1" >/dev/null`,
     raw('  stopped="$stopped $1"'),
     raw("fi; }"),
-    containers.map((c) => sh`stop ${c}`),
+    containerOfFunction(),
+    containers.map((c) => sh`stop "$(container_of ${c})"`),
     sh`if [ -n "$stopped" ]; then echo ${`tenantry: tenant ${tenant} suspended; stopped:`}"$stopped"; else echo ${`tenantry: tenant ${tenant} suspended; nothing was running`}; fi`,
   );
 }

@@ -51,7 +51,7 @@ function routeLocations(spec: SiteSpec): string[] {
     "",
     `    # service ${route.service}`,
     `    location ${normalizeRoute(route.path)} {`,
-    `        proxy_pass http://127.0.0.1:${route.port};`,
+    `        proxy_pass http://${route.address ?? "127.0.0.1"}:${route.port};`,
     ...PROXY_HEADERS.map((h) => `        ${h}`),
     "    }",
   ]);

@@ -171,7 +171,11 @@ export function installFunction(layout: HostLayout): Shell[] {
  * change is tested and, when accepted, flags the host for the one reload its reload step does
  * after all sites of this apply are in place.
  */
-export function siteInstallScript(layout: HostLayout, tenant: string): Shell {
+export function siteInstallScript(
+  layout: HostLayout,
+  tenant: string,
+  options: { readonly reloadNow?: boolean } = {},
+): Shell {
   const site = `${sitesDir(layout)}/${siteFileName(tenant)}`;
   return script(
     prelude(layout),
@@ -180,10 +184,14 @@ export function siteInstallScript(layout: HostLayout, tenant: string): Shell {
     sh`[ -s "$work/site" ] || fail ${`no site config for ${tenant} on stdin`}`,
     sh`if [ -f ${site} ] && cmp -s "$work/site" ${site}; then echo ${`tenantry: site ${tenant} unchanged`}; exit 0; fi`,
     domainMoveGuard(layout, site),
+    // A rolling switch goes live in this step, before the engine deletes the old container.
+    options.reloadNow === true ? raw("require_running") : [],
     baseline(),
     sh`install_checked "$work/site" ${site}`,
     sh`: >${reloadFlag(layout)} || fail "cannot flag the reload (disk full?)"`,
-    sh`echo ${`tenantry: site ${tenant} installed; nginx reloads once in the host reload step`}`,
+    options.reloadNow === true
+      ? [raw("nginx_reload"), sh`echo ${`tenantry: site ${tenant} installed; nginx reloaded`}`]
+      : sh`echo ${`tenantry: site ${tenant} installed; nginx reloads once in the host reload step`}`,
   );
 }
 

@@ -1,6 +1,7 @@
 // The read-only commands run as a user runs them: list, capacity, render, schema and plan,
 // their expectations computed from the manifest they read.
 import { existsSync, readFileSync } from "node:fs";
+import { serviceRollout } from "../../core/rollout";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { effectiveMode } from "../../core/tls";
@@ -174,6 +175,8 @@ function expectedResources(m: Manifest, name: string): string[] {
     ...services.flatMap(([svc, s]) => [
       `${name}-${svc}`,
       ...Object.keys(s.volumes).map((vol) => `${name}-${svc}-${vol}`),
+      // A rolling service's generation (its name and address: core/rollout.ts).
+      ...(serviceRollout(s) === "rolling" ? [`${name}-${svc}-generation`] : []),
     ]),
     ...[...secrets].map((secret) => `${name}-secret-${secret}`),
     ...(isManaged(m, t.domain) ? [dnsResourceName(name, t.domain)] : []),

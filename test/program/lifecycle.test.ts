@@ -164,13 +164,16 @@ describe("a tenant's life under mocks", () => {
       );
     }
     // Objects on the host keep the old name: containers, volumes, network, site file.
+    // (A rolling service's generation keeps its old name too: the rename changes nothing it runs.)
     const names = now.filter((r) => r.type === T.container).map((r) => r.inputs.name);
-    expect(names.sort()).toEqual([
-      "tenant1-backend",
-      "tenant1-edge",
-      "tenant1-frontend",
-      "tenant1-redis",
-    ]);
+    const oldNames = old.filter((r) => r.type === T.container).map((r) => r.inputs.name);
+    expect(names.sort()).toEqual(oldNames.sort());
+    expect(names).toEqual(
+      expect.arrayContaining(["tenant1-backend", "tenant1-edge", "tenant1-redis"]),
+    );
+    expect(names.find((n) => String(n).startsWith("tenant1-frontend"))).toMatch(
+      /^tenant1-frontend-[0-9a-f]{6}$/,
+    );
     const outputs = rename.run!.outputs.tenants as Record<string, unknown>;
     expect(Object.keys(outputs)).toContain("tenant-one");
     expect(Object.keys(outputs)).not.toContain("tenant1");

@@ -85,8 +85,8 @@ describe("onboarding a tenant", () => {
     const before = tenantResources(base.run!.resources, existing);
     const after = tenantResources(result().run!.resources, existing);
     // 8 + 8 + 13, as `npm run plan` lists them, plus each tenant's backup key and backup step
-    // and its TLS step
-    expect(before.size).toBe(38);
+    // and its TLS step, and the generation of its rolling service (frontend)
+    expect(before.size).toBe(39);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [urn, print] of before) expect(after.get(urn), urn).toBe(print);
   });

@@ -10,6 +10,8 @@ import {
 } from "../../cli/offline";
 import { loadManifest } from "../../manifest/load";
 import { planTenants, type TenantPlan } from "../../plan/tenant";
+import { laneAddress } from "../../core/rollout";
+import { withUpstreams } from "../../plan/site";
 import { renderSite } from "../../remote/nginx";
 import { byType, isSecret, named, reveal, T } from "./helpers";
 
@@ -59,12 +61,12 @@ describe("program on the example manifest", () => {
       expect(attached).toHaveLength(1);
       expect(attached[0]!.name).toBe(`${tenant}-net`);
       // Compose-style discovery: the service name is the alias on the tenant network.
-      expect(attached[0]!.aliases).toEqual([(c.inputs.name as string).slice(tenant.length + 1)]);
+      expect(attached[0]!.aliases).toEqual([c.name.slice(tenant.length + 1)]);
       expect(c.inputs.networkMode).toBeUndefined();
     }
   });
 
-  it("publishes routed services on 127.0.0.1 at the planned port and internal ones not at all", () => {
+  it("publishes routed services on loopback at the planned port and internal ones not at all", () => {
     for (const plan of plans) {
       for (const svc of plan.services) {
         const c = named(resources, T.container, `${plan.name}-${svc.name}`);
@@ -72,17 +74,21 @@ describe("program on the example manifest", () => {
         if (svc.route === undefined) {
           expect(ports, c.name).toEqual([]);
         } else {
+          // A rolling service's generation publishes on an address of its own in 127.0.0.0/8
+          // (core/rollout.ts laneAddress, from the hex in its name); the others on 127.0.0.1.
+          const ip =
+            svc.rollout === "rolling"
+              ? laneAddress((c.inputs.name as string).slice(-6))
+              : "127.0.0.1";
           expect(ports, c.name).toEqual([
-            {
-              internal: svc.port,
-              external: plan.ports[svc.name],
-              ip: "127.0.0.1",
-              protocol: "tcp",
-            },
+            { internal: svc.port, external: plan.ports[svc.name], ip, protocol: "tcp" },
           ]);
         }
       }
     }
+    expect(named(resources, T.container, "tenant1-frontend").inputs.name).toMatch(
+      /^tenant1-frontend-[0-9a-f]{6}$/,
+    );
     const markplus = named(resources, T.container, "markplus-web").inputs.ports as Array<{
       external: number;
     }>;
@@ -225,7 +231,7 @@ describe("program on the example manifest", () => {
   it("installs each tenant's nginx site over SSH with its rendered config on stdin", () => {
     for (const plan of plans) {
       const site = named(resources, T.command, `${plan.name}-site`);
-      expect(site.inputs.stdin).toBe(renderSite(plan.site));
+      expect(site.inputs.stdin).toBe(renderSite(withUpstreams(plan.site, upstreamsOf(plan))));
       expect(site.inputs.triggers).toEqual([`${plan.name}@vps1`]);
       expect(site.inputs.addPreviousOutputInEnv).toBe(false);
       expect(site.inputs.create).toContain("sudo -n /bin/sh -c");
@@ -257,8 +263,16 @@ describe("program on the example manifest", () => {
       ].sort(),
     );
     for (const plan of plans) {
+      // A site waits for its own rolling containers (their new generation, healthy) only.
       const site = named(resources, T.command, `${plan.name}-site`);
-      expect(site.dependencies).toEqual([named(resources, T.command, "vps1-bootstrap").urn]);
+      expect([...site.dependencies].sort()).toEqual(
+        [
+          named(resources, T.command, "vps1-bootstrap").urn,
+          ...plan.services
+            .filter((s) => s.rollout === "rolling")
+            .map((s) => named(resources, T.container, s.containerName).urn),
+        ].sort(),
+      );
     }
     expect(reloads[0]!.inputs.triggers).toHaveLength(1);
   });
@@ -296,3 +310,15 @@ describe("program on the example manifest", () => {
     });
   });
 });
+
+/** Each rolling routed service's generation address, from its container's recorded name. */
+function upstreamsOf(plan: TenantPlan): Record<string, string> {
+  return Object.fromEntries(
+    plan.services
+      .filter((s) => s.rollout === "rolling" && s.route !== undefined)
+      .map((s) => {
+        const name = named(resources, T.container, s.containerName).inputs.name as string;
+        return [s.name, laneAddress(name.slice(-6))] as const;
+      }),
+  );
+}

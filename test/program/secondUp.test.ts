@@ -285,12 +285,66 @@ describe("the second pulumi up", () => {
       "delete vps1-image-ghcr-io-example-frontbase-edge-2-3-0-c672d102",
       // The plan is shared by weight: the others get more memory (in place) and CPU (replace).
       "replace tenant1-backend (cpus; delete-first)",
-      "replace tenant1-frontend (cpus; delete-first)",
+      // frontend is rolling (health, no volumes): a new generation, started beside the old one
+      // under its own name and address; the site and HTTPS server switch to it.
+      "replace tenant1-frontend (cpus, name, ports; create-first)",
+      "replace tenant1-frontend-generation (keepers; create-first)",
       "replace tenant1-redis (cpus; delete-first)",
       // Its backups no longer name the dropped service's container.
       "update tenant1-backup (create)",
+      "update tenant1-site (stdin)",
+      "update tenant1-tls (stdin)",
     ]);
     const volume = base.resources.find((r) => r.name === "tenant1-edge-data")!;
     expect(volume.retainOnDelete).toBe(true); // the engine's delete of it is a no-op
+  });
+
+  it("upgrades a rolling service create-first, under a new name and address, and switches the site to it", async () => {
+    const next = await run(
+      "rolling-image",
+      edited((d) =>
+        d.setIn(
+          ["apps", "frontbase", "services", "frontend", "image"],
+          "ghcr.io/example/frontbase-frontend:2.4.0",
+        ),
+      ),
+    );
+    const steps = describeSteps(plan(state, next.resources), base, next);
+    expect(steps.filter((l) => l.includes("tenant1-"))).toEqual([
+      "replace tenant1-frontend (image, name, ports; create-first)",
+      "replace tenant1-frontend-generation (keepers; create-first)",
+      "update tenant1-site (stdin)",
+      "update tenant1-tls (stdin)",
+    ]);
+    const container = (run: OfflineRun) =>
+      run.resources.find((r) => r.name === "tenant1-frontend")!.inputs;
+    const [before, after] = [container(base), container(next)];
+    // Both generations are named <tenant>-<service>-<6 hex> and publish the same host port on
+    // loopback, each on its own 127.x address: the new one can start while the old one runs.
+    expect(before.name).toMatch(/^tenant1-frontend-[0-9a-f]{6}$/);
+    expect(after.name).toMatch(/^tenant1-frontend-[0-9a-f]{6}$/);
+    expect(after.name).not.toBe(before.name);
+    const lane = (inputs: Record<string, unknown>) =>
+      (inputs.ports as { ip: string; external: number }[])[0]!;
+    expect(lane(after).external).toBe(lane(before).external);
+    expect(lane(after).ip).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    expect(lane(after).ip).not.toBe(lane(before).ip);
+    // The site proxies to the new generation's address; the old one's is gone from it.
+    const site = (run: OfflineRun) =>
+      String(run.resources.find((r) => r.name === "tenant1-site")!.inputs.stdin);
+    expect(site(next)).toContain(`proxy_pass http://${lane(after).ip}:${lane(after).external};`);
+    expect(site(next)).not.toContain(lane(before).ip);
+    // The new container is waited for until healthy before anything depends on it.
+    expect(after.wait).toBe(true);
+    expect(after.waitTimeout).toBe(30 + 10 * 5);
+    // A stop-first service of the same tenant (volumes) is untouched.
+    expect(steps.some((l) => l.includes("tenant1-backend"))).toBe(false);
+    // A second up after the upgrade changes nothing.
+    const upgraded = applyPlan(state, next.resources);
+    const again = await run(
+      "rolling-image-again",
+      String(readFileSync(path.join(dir, "rolling-image.yaml"))),
+    );
+    expect(describeSteps(plan(upgraded, again.resources), next, again)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // program evaluated under mocks, formed as the engine forms URNs (urn.go), closed over what the
 // engine requires (parents, dependencies, providers), and the same size at 10 and 100 tenants.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { generationResourceName, serviceRollout } from "../../core/rollout";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -106,6 +107,15 @@ function expectedTargets(text: string, tenant: string): string[] {
       ...Object.keys(s.volumes).map((v) =>
         child("docker:index/volume:Volume", volumeName(tenant, svc, v)),
       ),
+      // A rolling service's generation: its container's name and address depend on it.
+      ...(serviceRollout(s) === "rolling"
+        ? [
+            child(
+              "random:index/randomId:RandomId",
+              generationResourceName(containerName(tenant, svc)),
+            ),
+          ]
+        : []),
     ]),
     ...[...secrets].map((s) =>
       child("random:index/randomPassword:RandomPassword", secretResourceName(tenant, s)),

@@ -235,6 +235,8 @@ const CONTAINER_INPUTS = [
   "logOpts",
   "start",
   "mustRun",
+  "wait",
+  "waitTimeout",
 ] as const;
 
 /**
@@ -415,8 +417,56 @@ export function containerCreateArgs(
   // d.Get("start").(bool)` around ContainerStart in resourceDockerContainerCreate). must_run
   // acts only in Read and Update (see above), so it adds no call at create.
   if (r.has("mustRun")) r.boolean("mustRun");
+  if (r.has("wait")) r.boolean("wait");
+  if (r.has("waitTimeout")) r.integer("waitTimeout", 1);
   if (!r.has("start") || r.boolean("start")) calls.push(["start", name]);
   return calls;
+}
+
+/**
+ * After the start, with `wait` true, resourceDockerContainerCreate polls ContainerInspect once a
+ * second until State.Health.Status is "healthy", failing at `waitTimeout` seconds (default 60)
+ * with errContainerFailedToBeInHealthyState, or at once when the container has no health check
+ * (resource_docker_container_funcs.go). Undefined when the create does not wait.
+ */
+export function containerWait(
+  inputs: Record<string, unknown>,
+): { name: string; timeoutSeconds: number } | undefined {
+  const values = recorded(inputs);
+  if (values.wait !== true || values.start === false) return undefined;
+  const timeout = values.waitTimeout;
+  return {
+    name: String(values.name),
+    timeoutSeconds: typeof timeout === "number" ? timeout : 60,
+  };
+}
+
+/** The provider's health wait, through `docker inspect` (see containerWait). */
+export async function waitHealthy(
+  docker: DockerCli,
+  wait: { name: string; timeoutSeconds: number },
+): Promise<void> {
+  const deadline = Date.now() + wait.timeoutSeconds * 1000;
+  for (;;) {
+    const health = (
+      await docker([
+        "inspect",
+        "--format",
+        "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+        wait.name,
+      ])
+    ).trim();
+    if (health === "none") {
+      throw new Error(
+        `container ${wait.name}: you have supplied a 'wait' argument, but the container does not have a healthcheck defined`,
+      );
+    }
+    if (health === "healthy") return;
+    if (Date.now() > deadline) {
+      throw new Error(`container ${wait.name} failed to be in healthy state in time`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 /** Docker resources in an order where each comes after the ones it depends on. */
@@ -502,6 +552,8 @@ export async function applyDockerResources(
         for (const args of containerCreateArgs(r.inputs, { imageId: imageIds.get(images[0]!)! })) {
           await call(args);
         }
+        const wait = containerWait(r.inputs);
+        if (wait !== undefined) await waitHealthy(call, wait);
         break;
       }
     }

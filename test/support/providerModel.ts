@@ -50,6 +50,13 @@ const CONTAINER: TypeRule = {
     labels: "replace",
     logDriver: "replace",
     logOpts: "replace",
+    // P: wait and wait_timeout are plain Optional (no ForceNew); only Create reads them (the
+    // health poll after ContainerStart), so a change is an in-place update of the state.
+    wait: "update",
+    waitTimeout: "update",
+    // P: start and must_run Optional, not ForceNew (see suspendedInputs in the component).
+    start: "update",
+    mustRun: "update",
   },
   sets: ["envs", "labels", "volumes", "networksAdvanced"],
   // D: "docker_container": {DeleteBeforeReplace: true}.
@@ -111,6 +118,15 @@ const RANDOM_PASSWORD: TypeRule = {
   deleteBeforeReplace: false,
 };
 
+const RANDOM_ID: TypeRule = {
+  // R (@pulumi/random randomId.d.ts): keepers are "values that, when changed, will trigger
+  // recreation of resource", the documented way to a new unique name for a resource replaced
+  // create-first; every argument of random_id is ForceNew. A replacement is a new value (the
+  // mocks give one per keepers value, cli/offline.ts mockState).
+  inputs: { byteLength: "replace", keepers: "replace" },
+  deleteBeforeReplace: false,
+};
+
 const DNS_RECORD: TypeRule = {
   // C schema.go: RequiresReplace on zone_id and type only.
   inputs: {
@@ -132,6 +148,7 @@ export const RULES: Readonly<Record<string, TypeRule>> = {
   "docker:index/remoteImage:RemoteImage": REMOTE_IMAGE,
   "command:remote:Command": REMOTE_COMMAND,
   "random:index/randomPassword:RandomPassword": RANDOM_PASSWORD,
+  "random:index/randomId:RandomId": RANDOM_ID,
   "cloudflare:index/dnsRecord:DnsRecord": DNS_RECORD,
 };
 

@@ -307,6 +307,8 @@ function fakeDocker(images: Record<string, string>) {
       const id = images[args[args.length - 1]!];
       return id ? Promise.resolve(`${id}\n`) : Promise.reject(new Error("No such image"));
     }
+    // The provider's health poll after a start with `wait`: healthy at once here.
+    if (args[0] === "inspect") return Promise.resolve("healthy\n");
     return Promise.resolve("");
   };
   return { calls, docker };
@@ -405,6 +407,13 @@ it("translates every Docker resource the example manifest declares", async () =>
   expect(count("volume", "create")).toBe(byType(resources, T.volume).length);
   expect(count("create")).toBe(containers.length);
   expect(count("start")).toBe(containers.length);
+  // Each rolling container (wait: true) is polled until healthy after its start, as the
+  // provider's Create does; the stop-first ones are not.
+  const waiting = containers.filter((c) => c.inputs.wait === true);
+  expect(waiting.map((c) => c.name)).toEqual(["tenant1-frontend"]);
+  expect(count("inspect")).toBe(waiting.length);
+  const polled = calls.findIndex((c) => c[0] === "inspect");
+  expect(calls[polled - 1]).toEqual(["start", String(waiting[0]!.inputs.name)]);
 
   // Each container is created only after the image, network and volumes it depends on.
   const made = (r: RecordedResource): number =>

@@ -494,7 +494,7 @@ describeWith("lifecycle scripts", ["shellcheck"], () => {
 
   it("puts no secret in the init script and quotes the command as argv words", () => {
     expect(initScript("acme", step).text).toContain(
-      `docker exec --env-file "$work/env" acme-web sh -c 'echo "it'\\''s $ADMIN_PASSWORD"'`,
+      `docker exec --env-file "$work/env" "$container" sh -c 'echo "it'\\''s $ADMIN_PASSWORD"'`,
     );
   });
 });
