@@ -5,6 +5,7 @@
 // certificate its tenants are served with (`openssl x509 -enddate`; as root through `sudo -n`
 // when the SSH user may, since certbot keeps /etc/letsencrypt/live at mode 0700).
 import { backupStatusFile } from "../plan/backup";
+import { CONTAINER_LABEL, containerOfFunction } from "./containers";
 import { raw, script, sh, type Shell } from "./shell";
 
 export interface StatusQuery {
@@ -19,8 +20,12 @@ export interface StatusQuery {
 /** The answer's first line: a host that prints something else is not answering this script. */
 export const STATUS_HEADER = "tenantry-status 1";
 
-const INSPECT_FORMAT =
-  "container|{{.Name}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|{{.RestartCount}}|{{.HostConfig.Memory}}|{{.State.StartedAt}}";
+/**
+ * One line per container, by its logical name: a rolling service's generation (named
+ * `<tenant>-<service>-<hex>`) carries it in its label (remote/containers.ts); its Docker name
+ * comes last, for `docker stats`.
+ */
+const INSPECT_FORMAT = `container|{{with index .Config.Labels "${CONTAINER_LABEL}"}}/{{.}}{{else}}{{.Name}}{{end}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|{{.RestartCount}}|{{.HostConfig.Memory}}|{{.State.StartedAt}}|{{.Name}}`;
 
 /**
  * Run by /bin/sh with the certificate files as arguments, as root when sudo allows: one
@@ -69,10 +74,14 @@ export function statusScript(q: StatusQuery): Shell {
     ...(q.containers.length === 0
       ? []
       : [
-          sh`inspect=$(docker inspect --type container --format ${INSPECT_FORMAT} ${q.containers} 2>/dev/null || true)`,
+          containerOfFunction(),
+          raw('names=""'),
+          ...q.containers.map((c) => sh`names="$names $(container_of ${c})"`),
+          raw("# shellcheck disable=SC2086 # one word per container"),
+          sh`inspect=$(docker inspect --type container --format ${INSPECT_FORMAT} $names 2>/dev/null || true)`,
           raw('if [ -n "$inspect" ]; then printf "%s\\n" "$inspect"; fi'),
           raw(
-            "running=$(printf '%s\\n' \"$inspect\" | awk -F'|' '$3 == \"running\" { sub(/^\\//, \"\", $2); print $2 }')",
+            "running=$(printf '%s\\n' \"$inspect\" | awk -F'|' '$3 == \"running\" { sub(/^\\//, \"\", $8); print $8 }')",
           ),
           raw("# shellcheck disable=SC2086 # one word per running container"),
           raw(
@@ -175,6 +184,8 @@ export function parseStatus(text: string): HostAnswer {
   }
   const containers = new Map<string, ContainerState>();
   const memory = new Map<string, number>();
+  /** Docker name → logical name (they differ for a rolling service's generation). */
+  const dockerNames = new Map<string, string>();
   const volumes = new Set<string>();
   const backups = new Map<string, Record<string, string>>();
   const certificates = new Map<string, CertificateAnswer>();
@@ -184,9 +195,17 @@ export function parseStatus(text: string): HostAnswer {
     const [kind, ...fields] = line.split("|");
     switch (kind) {
       case "container": {
-        const [name = "", status = "", health = "", restarts = "0", limit = "0", started = ""] =
-          fields;
+        const [
+          name = "",
+          status = "",
+          health = "",
+          restarts = "0",
+          limit = "0",
+          started = "",
+          dockerName = name,
+        ] = fields;
         const n = name.replace(/^\//, "");
+        dockerNames.set(dockerName.replace(/^\//, ""), n);
         containers.set(n, {
           name: n,
           status,
@@ -232,7 +251,8 @@ export function parseStatus(text: string): HostAnswer {
         break;
     }
   }
-  for (const [name, used] of memory) {
+  for (const [dockerName, used] of memory) {
+    const name = dockerNames.get(dockerName) ?? dockerName;
     const c = containers.get(name);
     if (c !== undefined) containers.set(name, { ...c, memoryUsed: used });
   }
