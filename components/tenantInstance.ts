@@ -460,8 +460,11 @@ function createDnsRecords(
 /**
  * Installs the site (content on stdin) and flags the host's reload step. Replaced when the
  * tenant moves host (triggers); the delete only removes a file that still has its marker. It
- * does not wait for the tenant's containers: nginx proxies to fixed loopback ports, and a failed
- * container must not hold back the host's reload (a new tenant answers 502 until it is up).
+ * does not wait for stop-first containers: nginx proxies to fixed loopback ports, and a failed
+ * container must not hold back the host's reload (a new tenant answers 502 until it is up). It
+ * does wait for rolling ones (their address is an output of the new generation, healthy), and
+ * then reloads nginx itself rather than through the host's reload step, which depends on sites
+ * only.
  */
 function createSite(
   parent: TenantInstance,
