@@ -29,7 +29,6 @@ import { previousResourceName } from "../plan/lifecycle";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
 import { CONTAINER_LABEL } from "../remote/containers";
 import { healthCheckCommand } from "../remote/health";
-import { renderTlsSite } from "../remote/nginx";
 import { tenantTlsRemoveScript, tenantTlsScript } from "../remote/tls";
 import { asRoot, siteInstallScript, siteRemoveScript } from "../remote/scripts";
 import {
@@ -44,6 +43,7 @@ import {
   maintenanceRemoveScript,
   siteText,
   suspendCommand,
+  tlsSiteText,
 } from "../remote/maintenance";
 import type { TenantHost } from "./host";
 
@@ -538,8 +538,8 @@ function createCertificate(
       // The HTTPS server proxies to the same generation as the site (and reloads on a change).
       stdin:
         upstreams === undefined
-          ? renderTlsSite(plan.site)
-          : upstreams.apply((u) => renderTlsSite(withUpstreams(plan.site, u))),
+          ? tlsSiteText(plan)
+          : upstreams.apply((u) => tlsSiteText({ ...plan, site: withUpstreams(plan.site, u) })),
       triggers: [plan.site.marker, cert.name],
       addPreviousOutputInEnv: false,
     },

@@ -6,22 +6,47 @@ import { createHash } from "node:crypto";
 import type { MaintenancePlan } from "../plan/lifecycle";
 import type { SiteSpec } from "../plan/site";
 import type { TenantPlan } from "../plan/tenant";
-import { markerLine, renderSite, sitesDigest } from "./nginx";
+import {
+  httpTlsLines,
+  markerLine,
+  renderSite,
+  renderTlsSite,
+  sitesDigest,
+  tlsSiteHead,
+} from "./nginx";
 import { containerOfFunction } from "./containers";
 import { raw, script, sh, type Shell } from "./shell";
 
-/** The site a suspended tenant's domains answer with: every path, 503 and the page. */
+/**
+ * The site a suspended tenant's domains answer with: every path, 503 and the page. With TLS it
+ * keeps the ACME challenges (renewals go on while suspended) and the redirect to HTTPS, where
+ * renderMaintenanceTlsSite answers the same way.
+ */
 export function renderMaintenanceSite(site: SiteSpec, maintenance: MaintenancePlan): string {
-  const slash = maintenance.file.lastIndexOf("/");
-  const dir = maintenance.file.slice(0, slash);
-  const page = maintenance.file.slice(slash);
   return [
     markerLine(site.marker),
     `# Managed by tenantry: tenant ${site.tenant} is suspended (its containers are stopped). Edits are overwritten.`,
     "server {",
     ...site.listen.map((l) => `    listen ${l};`),
     `    server_name ${site.domains.join(" ")};`,
+    ...httpTlsLines(site),
     "",
+    ...maintenanceLocations(maintenance),
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** The HTTPS server of a suspended tenant: its certificate, and the maintenance page. */
+export function renderMaintenanceTlsSite(site: SiteSpec, maintenance: MaintenancePlan): string {
+  return [...tlsSiteHead(site), "", ...maintenanceLocations(maintenance), "}", ""].join("\n");
+}
+
+function maintenanceLocations(maintenance: MaintenancePlan): string[] {
+  const slash = maintenance.file.lastIndexOf("/");
+  const dir = maintenance.file.slice(0, slash);
+  const page = maintenance.file.slice(slash);
+  return [
     `    add_header Retry-After ${maintenance.retryAfter} always;`,
     '    add_header Cache-Control "no-store" always;',
     "    location / {",
@@ -42,9 +67,7 @@ export function renderMaintenanceSite(site: SiteSpec, maintenance: MaintenancePl
     `        add_header Retry-After ${maintenance.retryAfter} always;`,
     '        add_header Cache-Control "no-store" always;',
     "    }",
-    "}",
-    "",
-  ].join("\n");
+  ];
 }
 
 /** The site text the tenant's site command installs, for the state it is in. */
@@ -52,6 +75,13 @@ export function siteText(plan: TenantPlan): string {
   return plan.lifecycle.serves === "maintenance"
     ? renderMaintenanceSite(plan.site, plan.lifecycle.maintenance)
     : renderSite(plan.site);
+}
+
+/** The HTTPS server the tenant's TLS step installs, for the state it is in. */
+export function tlsSiteText(plan: Pick<TenantPlan, "site" | "lifecycle">): string {
+  return plan.lifecycle.serves === "maintenance"
+    ? renderMaintenanceTlsSite(plan.site, plan.lifecycle.maintenance)
+    : renderTlsSite(plan.site);
 }
 
 /**

@@ -63,6 +63,15 @@ function routeLocations(spec: SiteSpec): string[] {
  * issuance fails, the site keeps serving HTTP.
  */
 export function renderSite(spec: SiteSpec): string {
+  return [...siteHead(spec), ...routeLocations(spec), "}"].join("\n") + "\n";
+}
+
+/**
+ * The HTTP server up to its locations: listen, names, body size and, with TLS, the ACME
+ * challenges and the redirect include. Shared with the maintenance site, so a suspended
+ * tenant's certificate still renews and its HTTP still redirects.
+ */
+export function siteHead(spec: SiteSpec): string[] {
   const lines = [
     markerLine(spec.marker),
     `# Managed by tenantry for tenant ${spec.tenant}. Edits are overwritten; change tenants.yaml.`,
@@ -71,26 +80,29 @@ export function renderSite(spec: SiteSpec): string {
     `    server_name ${spec.domains.join(" ")};`,
     "",
     `    client_max_body_size ${spec.maxBodySize};`,
+    ...httpTlsLines(spec),
   ];
-  if (spec.tls !== undefined) {
-    if (spec.tls.webroot !== undefined) {
-      lines.push(
-        "",
-        "    # ACME HTTP-01 challenges, written by certbot (first issuance and renewals).",
-        `    location ^~ ${ACME_CHALLENGE_PREFIX} {`,
-        `        root ${spec.tls.webroot};`,
-        '        default_type "text/plain";',
-        "    }",
-      );
-    }
-    lines.push(
-      "",
-      "    # The redirect to HTTPS, written by the tenant's TLS step once its certificate is in place.",
-      `    include ${spec.tls.snippets}/redirect*.conf;`,
-    );
-  }
-  lines.push(...routeLocations(spec), "}");
-  return lines.join("\n") + "\n";
+  return lines;
+}
+
+/** With TLS, what the HTTP server keeps in every state: ACME challenges and the redirect. */
+export function httpTlsLines(spec: SiteSpec): string[] {
+  if (spec.tls === undefined) return [];
+  return [
+    ...(spec.tls.webroot === undefined
+      ? []
+      : [
+          "",
+          "    # ACME HTTP-01 challenges, written by certbot (first issuance and renewals).",
+          `    location ^~ ${ACME_CHALLENGE_PREFIX} {`,
+          `        root ${spec.tls.webroot};`,
+          '        default_type "text/plain";',
+          "    }",
+        ]),
+    "",
+    "    # The redirect to HTTPS, written by the tenant's TLS step once its certificate is in place.",
+    `    include ${spec.tls.snippets}/redirect*.conf;`,
+  ];
 }
 
 /** File name of a tenant's HTTPS server inside the sites directory (beside `<tenant>.conf`). */
@@ -104,9 +116,14 @@ export function tlsSiteFileName(tenant: string): string {
  * an OCSP responder in the certificate.
  */
 export function renderTlsSite(spec: SiteSpec): string {
+  return [...tlsSiteHead(spec), ...routeLocations(spec), "}"].join("\n") + "\n";
+}
+
+/** The HTTPS server up to its locations (shared with the maintenance site, as siteHead). */
+export function tlsSiteHead(spec: SiteSpec): string[] {
   const tls = spec.tls;
   if (tls === undefined) throw new Error(`tenant ${spec.tenant} is not served over HTTPS`);
-  const lines = [
+  return [
     markerLine(spec.marker),
     `# Managed by tenantry for tenant ${spec.tenant} (HTTPS). Edits are overwritten; change tenants.yaml.`,
     "server {",
@@ -121,10 +138,7 @@ export function renderTlsSite(spec: SiteSpec): string {
     ...(tls.hsts ? [`    ${HSTS}`] : []),
     "",
     `    client_max_body_size ${spec.maxBodySize};`,
-    ...routeLocations(spec),
-    "}",
   ];
-  return lines.join("\n") + "\n";
 }
 
 /** The redirect snippet: every HTTP request but an ACME challenge goes to HTTPS. */

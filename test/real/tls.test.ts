@@ -433,6 +433,48 @@ describeReal(
       expect(log).toContain(`tenantry: nginx reloaded for /etc/letsencrypt/live/${cert}`);
     });
 
+    it("serves a suspended tenant's maintenance page over HTTPS too, and its HTTP still redirects", async () => {
+      const suspended = await evaluateFor(
+        t.host,
+        MANIFEST.replaceAll("ADDRESS", t.host.address)
+          .replaceAll("HOST_KEY", t.host.hostKey)
+          .replaceAll("DIRECTORY", pebble.directory)
+          .replace(
+            "    domain: acme.example.com\n",
+            "    domain: acme.example.com\n    state: suspended\n",
+          ),
+      );
+      const step = (name: string) => resource(suspended, T.command, name);
+      for (const name of ["acme-maintenance", "acme-site", "acme-tls", "vps1-nginx-reload"]) {
+        const result = await runRecorded(t.host, step(name));
+        expect(result.code, `${name}: ${result.stderr}`).toBe(0);
+      }
+      const page = await eventually("the HTTPS maintenance page", async () => {
+        const answer = await httpsGet(t.host.address, "acme.example.com", "/orders/7", pebble.root);
+        return answer.status === 503 ? answer : undefined;
+      });
+      expect(page.headers["retry-after"]).toBeDefined();
+      expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");
+      expect(page.body).toContain("<");
+      // The certificate is the tenant's own, and HTTP still goes to HTTPS (and renewals to
+      // the ACME challenge location, which the maintenance site keeps).
+      const hs = await handshake(t.host.address, "acme.example.com", pebble.root);
+      expect(hs.authorized, hs.authorizationError).toBe(true);
+      const plain = await httpGet(t.host.address, "acme.example.com", "/orders/7");
+      expect(plain.status).toBe(301);
+      // Back to active: the app again, on both.
+      for (const name of ["acme-site", "acme-tls", "vps1-nginx-reload"]) {
+        const result = await runRecorded(t.host, command(name));
+        expect(result.code, `${name}: ${result.stderr}`).toBe(0);
+      }
+      await eventually("the app over HTTPS again", async () =>
+        (await httpsGet(t.host.address, "acme.example.com", "/", pebble.root)).body ===
+        "tenant acme"
+          ? true
+          : undefined,
+      );
+    });
+
     it("removes the tenant's HTTPS and its renewal config when the tenant goes", async () => {
       const removed = await runRecorded(t.host, command("acme-tls"), "delete");
       expect(removed.code, removed.stderr).toBe(0);
