@@ -48,6 +48,7 @@ async function preloadSdks(): Promise<number> {
     command.remote.Command,
     random.Provider,
     random.RandomPassword,
+    random.RandomId,
     cloudflare.Provider,
     cloudflare.DnsRecord,
   ];

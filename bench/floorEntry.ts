@@ -28,6 +28,7 @@ const TYPED: Record<string, (name: string) => pulumi.Resource> = {
     new command.remote.Command(name, { connection: { host: "h" }, create: "true" }),
   "random:index/randomPassword:RandomPassword": (name) =>
     new random.RandomPassword(name, { length: 32 }),
+  "random:index/randomId:RandomId": (name) => new random.RandomId(name, { byteLength: 3 }),
   "cloudflare:index/dnsRecord:DnsRecord": (name) =>
     new cloudflare.DnsRecord(name, { name: "a", ttl: 1, type: "A", zoneId: "z" }),
 };
