@@ -4,8 +4,11 @@
 // CLI over ssh:// (test/support/dockerCli.ts, including the provider's health wait), the site
 // over SSH (the runner). A rolling service must answer every request; a stop-first one's gap is
 // measured (README, "What each change does to a running tenant").
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { HostStatus } from "../../cli/commands/status";
+import { tenantry } from "../cli/run";
 import { T } from "../program/helpers";
 import { containerCreateArgs, containerWait, waitHealthy } from "../support/dockerCli";
 import { useTestHost } from "../support/fixture";
@@ -23,7 +26,12 @@ import { plan, stateAfterUp, type Step } from "../support/providerModel";
 import { startTraffic, type TrafficReport } from "../support/traffic";
 
 /** One tenant, one routed service answering "web <release> <container hostname>". */
-function manifest(options: { image: string; release: string; rollout?: string }): string {
+function manifest(options: {
+  image: string;
+  release: string;
+  rollout?: string;
+  state?: string;
+}): string {
   return `
 hosts:
   vps1: { address: ADDRESS, user: deploy, hostKey: HOST_KEY, memoryMb: 1024 }
@@ -39,7 +47,9 @@ apps:
         command:
           - sh
           - -c
-          - 'echo "web $RELEASE $HOSTNAME" >/www/index.html && exec httpd -f -p 8000 -h /www'
+          # sh stays PID 1 with a TERM trap: busybox httpd as PID 1 ignores SIGTERM, and every
+          # docker stop would wait out its 30 s grace.
+          - 'echo "web $RELEASE $HOSTNAME" >/www/index.html && { httpd -f -p 8000 -h /www & trap "exit 0" TERM; wait; }'
 plans:
   small: { memoryMb: 64, cpus: 0.5 }
 tenants:
@@ -49,7 +59,7 @@ tenants:
     host: vps1
     slot: 1
     domain: acme.example.com
-    env: { RELEASE: ${options.release} }
+    env: { RELEASE: ${options.release} }${options.state === undefined ? "" : `\n    state: ${options.state}`}
 `;
 }
 
@@ -188,6 +198,56 @@ describeReal("upgrading a tenant under traffic", [], () => {
       v2 = v3;
       console.log(`rolling env change: ${report.requests} requests, ${report.failed} failed`);
     }, 120_000);
+  });
+
+  describe("host scripts on a rolling service's generation (found by its label)", () => {
+    it("status reports it under its logical name, running, healthy, with its memory use", async () => {
+      const file = join(t.host.dir, "status.yaml");
+      writeFileSync(
+        file,
+        manifest({ image: "tenantry-test/web:2", release: "r2" })
+          .replaceAll("ADDRESS", t.host.address)
+          .replaceAll("HOST_KEY", t.host.hostKey),
+      );
+      const result = await tenantry(
+        t.host.dir,
+        "status",
+        "--json",
+        "-f",
+        file,
+        "-i",
+        t.host.keyPath,
+      );
+      const { hosts } = JSON.parse(result.stdout) as { hosts: HostStatus[] };
+      const web = hosts[0]!.tenants[0]!.services[0]!;
+      expect(web).toMatchObject({
+        service: "web",
+        container: "acme-web",
+        status: "running",
+        health: "healthy",
+      });
+      expect(web.memoryUsed).toBeGreaterThan(0);
+    });
+
+    it("suspend stops the generation, and resuming starts it with the provider's update", async () => {
+      const suspended = await evaluate({
+        image: "tenantry-test/web:2",
+        release: "r2",
+        state: "suspended",
+      });
+      // Suspending runs nothing new: the same generation, updated in place (start, mustRun).
+      expect(steps(v2, suspended)).toEqual(["update acme-site", "update acme-web"]);
+      const stop = await runRecorded(t.host, resource(suspended, T.command, "acme-suspend"));
+      expect(stop.failure).toBeUndefined();
+      const name = String(container(v2).inputs.name);
+      expect(stop.stdout).toMatch(/^tenantry: tenant acme suspended; stopped: [0-9a-f]{12}\n$/);
+      expect(
+        (await t.host.dockerOk(["inspect", "--format", "{{.State.Running}}", name])).trim(),
+      ).toBe("false");
+      // What the provider's Update does when mustRun goes back to true: ContainerStart.
+      await dockerOk(["start", name]);
+      await t.expectAnswer("acme.example.com", `200 web r2 ${await hostnameOf(v2)}\n`);
+    });
   });
 
   describe("a stop-first service", () => {
