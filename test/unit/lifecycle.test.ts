@@ -2,7 +2,6 @@
 // valid), what the plan derives (identity, dumps as snapshot paths, offsite repositories), the
 // rendered maintenance site, the status answer's parsing and what status calls a problem, and
 // every generated host script through shellcheck.
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { renderStatus, tenantStatus, formatBytes } from "../../cli/commands/status";
 import { parseManifest } from "../../manifest/load";
@@ -31,6 +30,7 @@ import {
 import type { Shell } from "../../remote/shell";
 import { parseMemUsage, parseStatus, statusScript } from "../../remote/status";
 import { describeWith } from "../support/prereq";
+import { shellcheck } from "../support/shellcheck";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq9bJWL1a0JJv19axj+QvmytQ7QLQ5sNXfOEv/9Pk9i";
 
@@ -440,15 +440,6 @@ describe("status", () => {
     ]);
   });
 });
-
-function shellcheck(text: string): string {
-  try {
-    execFileSync("shellcheck", ["-s", "sh", "-"], { input: text, encoding: "utf8" });
-    return "";
-  } catch (error) {
-    return (error as { stdout?: string }).stdout ?? String(error);
-  }
-}
 
 describeWith("lifecycle scripts", ["shellcheck"], () => {
   const m = valid(

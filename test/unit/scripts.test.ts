@@ -30,6 +30,7 @@ import {
 } from "../../remote/tls";
 import type { CertificatePlan } from "../../plan/tls";
 import { describeWith } from "../support/prereq";
+import { shellcheck } from "../support/shellcheck";
 
 /** The layout of the example manifest: Debian's defaults. */
 const EXAMPLE = hostLayout({
@@ -97,15 +98,6 @@ const CASES = [EXAMPLE, HOSTILE].flatMap((layout, i) =>
       [`${name} (${i === 0 ? "example" : "hostile"} layout)`, layout, build] as const,
   ),
 );
-
-function shellcheck(text: string): string {
-  try {
-    execFileSync("shellcheck", ["-s", "sh", "-"], { input: text, encoding: "utf8" });
-    return "";
-  } catch (error) {
-    return (error as { stdout?: string }).stdout ?? String(error);
-  }
-}
 
 /** The words a command line hands to its first program, as /bin/sh parses it. */
 function words(commandLine: string, program: string): string[] {

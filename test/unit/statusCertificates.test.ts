@@ -17,6 +17,7 @@ import { formatProblem } from "../../manifest/problems";
 import { planTenant } from "../../plan/tenant";
 import { CERT_QUERY, parseNotAfter, parseStatus, statusScript } from "../../remote/status";
 import { describeWith } from "../support/prereq";
+import { shellcheck } from "../support/shellcheck";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq9bJWL1a0JJv19axj+QvmytQ7QLQ5sNXfOEv/9Pk9i";
 const MANIFEST = `tls: { mode: acme, email: ops@example.org }
@@ -162,15 +163,6 @@ describe("certificate expiry in status", () => {
     );
   });
 });
-
-function shellcheck(text: string): string {
-  try {
-    execFileSync("shellcheck", ["-s", "sh", "-"], { input: text, encoding: "utf8" });
-    return "";
-  } catch (error) {
-    return (error as { stdout?: string }).stdout ?? String(error);
-  }
-}
 
 describeWith("the certificate query", ["shellcheck", "openssl"], () => {
   const dir = mkdtempSync(path.join(tmpdir(), "tenantry-cert-"));
