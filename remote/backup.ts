@@ -15,7 +15,7 @@ import {
   tenantTool,
   type BackupPlan,
 } from "../plan/backup";
-import { containerOfFunction } from "./containers";
+import { currentContainers } from "./containers";
 import { raw, script, sh, type Shell } from "./shell";
 
 /** restic's cache, shared by the host's tenants (it holds no plaintext: restic encrypts it). */
@@ -126,10 +126,8 @@ export function backupToolScript(plan: BackupPlan): Shell {
     sh`local_repo=${plan.repository}`,
     sh`status=${status}`,
     sh`stage=${STAGE}`,
-    containerOfFunction(),
     raw("# The containers as they are named now (a rolling service's by its generation)."),
-    raw('containers=""'),
-    plan.containers.map((c) => sh`containers="$containers $(container_of ${c})"`),
+    currentContainers(plan.containers),
     raw('export RESTIC_PASSWORD_FILE="$dir/key"'),
     sh`export RESTIC_CACHE_DIR=${CACHE_DIR}`,
     raw("# Run before failing: a restore that stopped the containers starts them again here."),

@@ -5,7 +5,7 @@
 // certificate its tenants are served with (`openssl x509 -enddate`; as root through `sudo -n`
 // when the SSH user may, since certbot keeps /etc/letsencrypt/live at mode 0700).
 import { backupStatusFile } from "../plan/backup";
-import { CONTAINER_LABEL, containerOfFunction } from "./containers";
+import { CONTAINER_LABEL, currentContainers } from "./containers";
 import { raw, script, sh, type Shell } from "./shell";
 
 export interface StatusQuery {
@@ -74,11 +74,9 @@ export function statusScript(q: StatusQuery): Shell {
     ...(q.containers.length === 0
       ? []
       : [
-          containerOfFunction(),
-          raw('names=""'),
-          ...q.containers.map((c) => sh`names="$names $(container_of ${c})"`),
+          ...currentContainers(q.containers),
           raw("# shellcheck disable=SC2086 # one word per container"),
-          sh`inspect=$(docker inspect --type container --format ${INSPECT_FORMAT} $names 2>/dev/null || true)`,
+          sh`inspect=$(docker inspect --type container --format ${INSPECT_FORMAT} $containers 2>/dev/null || true)`,
           raw('if [ -n "$inspect" ]; then printf "%s\\n" "$inspect"; fi'),
           raw(
             "running=$(printf '%s\\n' \"$inspect\" | awk -F'|' '$3 == \"running\" { sub(/^\\//, \"\", $8); print $8 }')",
