@@ -13,13 +13,24 @@ export interface OffsiteCredential {
   readonly value: string;
 }
 
+export type OffsiteKind = "s3" | "sftp";
+
+/**
+ * The kind of a validated restic repository URL (manifest/schema.ts OFFSITE_S3, OFFSITE_SFTP
+ * accept only these two schemes): its scheme.
+ */
+export function offsiteKind(url: string): OffsiteKind {
+  return url.startsWith("sftp:") ? "sftp" : "s3";
+}
+
 /** `url` is a validated restic URL (manifest/schema.ts): `s3:...` or `sftp:...`. */
 export function offsiteCredentials(host: string, url: string): OffsiteCredential[] {
-  const needs: Array<Omit<OffsiteCredential, "key">> = url.startsWith("sftp:")
-    ? [{ env: "sshKey", what: "the SSH private key", value: "< ~/.ssh/backup_key" }]
-    : [
-        { env: "AWS_ACCESS_KEY_ID", what: "the access key ID", value: "<value>" },
-        { env: "AWS_SECRET_ACCESS_KEY", what: "the secret access key", value: "<value>" },
-      ];
+  const needs: Array<Omit<OffsiteCredential, "key">> =
+    offsiteKind(url) === "sftp"
+      ? [{ env: "sshKey", what: "the SSH private key", value: "< ~/.ssh/backup_key" }]
+      : [
+          { env: "AWS_ACCESS_KEY_ID", what: "the access key ID", value: "<value>" },
+          { env: "AWS_SECRET_ACCESS_KEY", what: "the secret access key", value: "<value>" },
+        ];
   return needs.map((n) => ({ ...n, key: `backup.${host}.${n.env}` }));
 }

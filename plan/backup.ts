@@ -2,8 +2,8 @@
 // under a path that names its service and volume (not the tenant), so a snapshot restores into
 // the same tenant after a rename; a service that declares a dump is backed up through it while
 // it runs. Retention, schedule and repositories come from the host's `backup` entry.
-import { offsiteCredentials } from "../core/offsite";
-import { OFFSITE_SFTP, type Manifest } from "../manifest/schema";
+import { offsiteCredentials, offsiteKind } from "../core/offsite";
+import type { Manifest } from "../manifest/schema";
 import type { LifecyclePlan } from "./lifecycle";
 import type { ServicePlan } from "./tenant";
 
@@ -166,7 +166,7 @@ function offsitePlan(
   identity: string,
 ): OffsitePlan {
   const url = `${offsite.url.replace(/\/+$/, "")}/${identity}`;
-  if (!OFFSITE_SFTP.test(offsite.url)) return { kind: "s3", url };
+  if (offsiteKind(offsite.url) === "s3") return { kind: "s3", url };
   const [, user, address] = /^sftp:([^@]+)@([^:]+):/.exec(offsite.url)!;
   return {
     kind: "sftp",
