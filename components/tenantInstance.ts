@@ -282,7 +282,9 @@ function createContainer(
     );
   }
   const env = containerEnv(args, service, wiring.secrets);
-  const rolling = service.rollout === "rolling" && service.health !== undefined;
+  // A rolling service has a health check (manifest/rolloutRules.ts); its wait needs one.
+  const rollingHealth = service.rollout === "rolling" ? service.health : undefined;
+  const rolling = rollingHealth !== undefined;
   // What the container runs: a change of any of these replaces it (the provider's ForceNew
   // inputs). Memory, restart policy and start/mustRun update in place and stay out.
   const spec = {
@@ -337,11 +339,11 @@ function createContainer(
       // A rolling replacement is created healthy before nginx switches to it: the provider
       // polls the health status after the start until healthy or waitTimeout (kreuzwerker
       // terraform-provider-docker v4.5.0 resource_docker_container_funcs.go, `wait`).
-      ...(rolling && service.health !== undefined
+      ...(rollingHealth !== undefined
         ? {
             wait: true,
             waitTimeout: healthWaitSeconds({
-              intervalSeconds: service.health.intervalSeconds,
+              intervalSeconds: rollingHealth.intervalSeconds,
               startPeriodSeconds: HEALTH.startPeriodSeconds,
               retries: HEALTH.retries,
             }),
