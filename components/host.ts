@@ -13,15 +13,15 @@ import { imageSlug } from "../core/names";
 import { hostRegistryAuth, type ImagePlan } from "../plan/images";
 import { imageRemoveScript, imageRepullScript, userCommand } from "../remote/images";
 import type { Host } from "../manifest/schema";
-import { backupScheduleScript, backupUnscheduleHostScript } from "../remote/backup";
+import { backupScheduleCommand, backupUnscheduleHostCommand } from "../remote/backup";
 import { renderHostInclude } from "../remote/nginx";
 import type { CertificatePlan } from "../plan/tls";
-import { wildcardCertificateScript, wildcardRemoveScript } from "../remote/tls";
+import { wildcardCertificateCommand, wildcardRemoveCommand } from "../remote/tls";
+import { entryPointVersion } from "../remote/entry";
 import {
-  asRoot,
   hostBootstrapCommand,
   hostLayout,
-  hostReloadScript,
+  hostReloadCommand,
   sitesDir,
   type HostLayout,
 } from "../remote/scripts";
@@ -84,7 +84,7 @@ export class TenantHost extends pulumi.ComponentResource {
       `${name}-bootstrap`,
       {
         connection: this.connection,
-        create: hostBootstrapCommand(this.layout, name, this.user),
+        create: hostBootstrapCommand(this.layout, name, this.user, entryPointVersion()),
         stdin: renderHostInclude({
           sitesDir: sitesDir(this.layout),
           listen: this.layout.listen,
@@ -150,7 +150,7 @@ export class TenantHost extends pulumi.ComponentResource {
       `${this.name}-nginx-reload`,
       {
         connection: this.connection,
-        create: asRoot(this.user, hostReloadScript(this.layout)),
+        create: hostReloadCommand(this.user, this.layout),
         triggers: [digest],
         addPreviousOutputInEnv: false,
       },
@@ -168,8 +168,8 @@ export class TenantHost extends pulumi.ComponentResource {
       `${this.name}-backup-schedule`,
       {
         connection: this.connection,
-        create: asRoot(this.user, backupScheduleScript(this.name, at)),
-        delete: asRoot(this.user, backupUnscheduleHostScript(this.name)),
+        create: backupScheduleCommand(this.user, this.name, at),
+        delete: backupUnscheduleHostCommand(this.user, this.name),
         addPreviousOutputInEnv: false,
       },
       { parent: this, provider: this.commandProvider, dependsOn: [this.bootstrap] },
@@ -252,8 +252,8 @@ function createWildcards(
       `${host.name}-${cert.name}`,
       {
         connection: host.connection,
-        create: asRoot(host.user, wildcardCertificateScript(host.layout, cert)),
-        delete: asRoot(host.user, wildcardRemoveScript(host.layout, cert)),
+        create: wildcardCertificateCommand(host.user, host.layout, cert),
+        delete: wildcardRemoveCommand(host.user, host.layout, cert),
         stdin: pulumi.secret(pulumi.interpolate`dns_cloudflare_api_token = ${args.acmeDnsToken}\n`),
         addPreviousOutputInEnv: false,
       },

@@ -29,22 +29,16 @@ import { previousResourceName } from "../plan/lifecycle";
 import type { ServicePlan, TenantPlan } from "../plan/tenant";
 import { CONTAINER_LABEL } from "../remote/containers";
 import { healthCheckCommand } from "../remote/health";
-import { tenantTlsRemoveScript, tenantTlsScript } from "../remote/tls";
-import { asRoot, siteInstallScript, siteRemoveScript } from "../remote/scripts";
+import { tenantTlsCommand, tenantTlsRemoveCommand } from "../remote/tls";
+import { siteInstallCommand, siteRemoveCommand } from "../remote/scripts";
 import {
-  backupSetupScript,
-  backupUnscheduleScript,
-  secretFrames,
+  backupSetupCommand,
+  backupSetupStdin,
+  backupUnscheduleCommand,
   toolCommand,
 } from "../remote/backup";
-import { initEnvironment, initScript, initUnchangedScript } from "../remote/init";
-import {
-  maintenanceInstallScript,
-  maintenanceRemoveScript,
-  siteText,
-  suspendCommand,
-  tlsSiteText,
-} from "../remote/maintenance";
+import { initCommands, initEnvironment } from "../remote/init";
+import { maintenanceCommands, siteText, suspendCommand, tlsSiteText } from "../remote/maintenance";
 import type { TenantHost } from "./host";
 
 export interface TenantInstanceArgs {
@@ -484,8 +478,8 @@ function createSite(
     siteResourceName(name),
     {
       connection: host.connection,
-      create: asRoot(host.user, siteInstallScript(host.layout, id, { reloadNow })),
-      delete: asRoot(host.user, siteRemoveScript(host.layout, id, plan.site.marker)),
+      create: siteInstallCommand(host.user, host.layout, id, { reloadNow }),
+      delete: siteRemoveCommand(host.user, host.layout, id, plan.site.marker),
       // The app's site, or the maintenance page while suspended (remote/maintenance.ts).
       stdin:
         upstreams === undefined
@@ -535,8 +529,8 @@ function createCertificate(
     `${name}-tls`,
     {
       connection: host.connection,
-      create: asRoot(host.user, tenantTlsScript(host.layout, target)),
-      delete: asRoot(host.user, tenantTlsRemoveScript(host.layout, target)),
+      create: tenantTlsCommand(host.user, host.layout, target),
+      delete: tenantTlsRemoveCommand(host.user, host.layout, target),
       // The HTTPS server proxies to the same generation as the site (and reloads on a change).
       stdin:
         upstreams === undefined
@@ -605,8 +599,7 @@ function createMaintenancePage(
     `${name}-maintenance`,
     {
       connection: host.connection,
-      create: asRoot(host.user, maintenanceInstallScript(page)),
-      delete: asRoot(host.user, maintenanceRemoveScript(page)),
+      ...maintenanceCommands(host.user, host.layout, plan.lifecycle.identity),
       stdin: page.page,
       addPreviousOutputInEnv: false,
     },
@@ -662,8 +655,7 @@ function createInit(
       `${name}-init-${step.name}`,
       {
         connection: host.connection,
-        create: asRoot(host.user, initScript(id, step)),
-        update: asRoot(host.user, initUnchangedScript(id, step)),
+        ...initCommands(host.user, id, step),
         stdin: environment,
         triggers: [step.id],
         addPreviousOutputInEnv: false,
@@ -698,14 +690,16 @@ function createBackups(
     { parent, provider: providers.random },
   );
   const frames = pulumi.secret(
-    pulumi.all({ key: key.result, ...(offsiteSecrets ?? {}) }).apply((v) => secretFrames(v)),
+    pulumi
+      .all({ key: key.result, ...(offsiteSecrets ?? {}) })
+      .apply((v) => backupSetupStdin(plan.backup, v)),
   );
   const setup = new command.remote.Command(
     `${name}-backup`,
     {
       connection: host.connection,
-      create: asRoot(host.user, backupSetupScript(plan.backup, host.name)),
-      delete: asRoot(host.user, backupUnscheduleScript(plan.backup)),
+      create: backupSetupCommand(host.user, plan.backup, host.name),
+      delete: backupUnscheduleCommand(host.user, plan.backup),
       stdin: frames,
       addPreviousOutputInEnv: false,
     },
@@ -719,7 +713,7 @@ function createBackups(
     `${name}-final-backup`,
     {
       connection: host.connection,
-      create: asRoot(host.user, toolCommand(plan.lifecycle.identity, ["backup", "--final"])),
+      create: toolCommand(host.user, plan.lifecycle.identity, ["backup", "--final"]),
       stdin: generated,
       addPreviousOutputInEnv: false,
     },

@@ -1,6 +1,7 @@
 // The tenants.yaml format: one zod schema that validates the structure, types the program and
 // generates schema/tenants.schema.json for editors. Rules across entries live in rules.ts.
 import { isIP } from "node:net";
+import { NGINX_OWN_DIRS, NGINX_OWN_FILES, NGINX_ROOT } from "../core/nginxPaths";
 import { z } from "zod";
 
 /** Names of hosts, apps, services, volumes, plans and tenants: they become Docker and file names. */
@@ -59,19 +60,6 @@ const envKey = pattern(ENV_KEY, `must be an environment variable name (${ENV_KEY
  * tree. Written normalised (no "." or ".." segment, no "//", no trailing "/"), so the text
  * says where the file is; what the host's own root-owned directories link to is the host's.
  */
-export const NGINX_ROOT = "/etc/nginx";
-/** Directories of nginx's own under NGINX_ROOT (Debian, Ubuntu, nginx.org packages). */
-const NGINX_OWN_DIRS = [
-  "conf.d",
-  "sites-available",
-  "sites-enabled",
-  "modules-available",
-  "modules-enabled",
-  "snippets",
-];
-/** nginx's own files that end in .conf: the main config and the FastCGI parameters. */
-const NGINX_OWN_FILES = ["nginx.conf", "fastcgi.conf"];
-
 const NORMAL_PATH = new RegExp(`^${NO_DOT_SEGMENT}(?:/[A-Za-z0-9._-]+)+$`);
 const NORMALISED = `a normalised path (letters, digits, ".", "_", "-"; no "." or ".." segment, "//" or trailing "/")`;
 
@@ -80,6 +68,8 @@ function belowNginxRoot(path: string): string[] | undefined {
   if (!NORMAL_PATH.test(path) || !path.startsWith(`${NGINX_ROOT}/`)) return undefined;
   return path.slice(NGINX_ROOT.length + 1).split("/");
 }
+
+export { NGINX_ROOT };
 
 const nginxDir = z.string({ error: "must be a directory path" }).refine(
   (v) => {

@@ -6,7 +6,8 @@
 import { tenantStateDir } from "../plan/backup";
 import type { InitStepPlan } from "../plan/lifecycle";
 import { containerOfFunction } from "./containers";
-import { raw, script, sh, type Shell } from "./shell";
+import { PATTERNS, argValue, asRoot, type RootOperation } from "./operation";
+import { HOST_ARGS, raw, script, sh, type Shell } from "./shell";
 
 /** Seconds an init step waits for its container to be running and healthy. */
 export const INIT_WAIT_SECONDS = 300;
@@ -48,7 +49,10 @@ export function initEnvironment(step: InitStepPlan, env: InitEnvironment): strin
  * the command's own output, when the container does not come up healthy or the command fails;
  * the next `pulumi up` runs it again.
  */
-export function initScript(identity: string, step: InitStepPlan): Shell {
+export function initScript(
+  identity: string,
+  step: Pick<InitStepPlan, "name" | "containerName" | "command" | "id">,
+): Shell {
   const container = step.containerName;
   const marker = initMarker(identity, step.name);
   const label = `init step ${step.name} of tenant ${identity}`;
@@ -97,8 +101,53 @@ export function initScript(identity: string, step: InitStepPlan): Shell {
  * What the step's command resource runs when only other inputs change (its environment, the
  * connection): nothing. The step runs again only when its definition (the trigger) changes.
  */
-export function initUnchangedScript(identity: string, step: InitStepPlan): Shell {
+export function initUnchangedScript(
+  identity: string,
+  step: Pick<InitStepPlan, "name" | "id">,
+): Shell {
   return script(
     sh`echo ${`tenantry: init step ${step.name} of tenant ${identity} unchanged (${step.id}); it runs again only when its definition changes`}`,
   );
+}
+
+export const INIT_RUN: RootOperation = {
+  name: "init",
+  summary: "runs a tenant's init step COMMAND in its container (the environment on stdin)",
+  params: [
+    { name: "tenant", pattern: PATTERNS.name, what: "a tenant name" },
+    { name: "step", pattern: PATTERNS.name, what: "an init step name" },
+    { name: "container", pattern: PATTERNS.dockerName, what: "a container name" },
+    { name: "id", pattern: "[0-9a-f]{16}", what: "an init step id (16 hex digits)" },
+  ],
+  // Words of the command, run by docker exec (never by a shell): any single line.
+  rest: { name: "command", pattern: ".*", optional: true, what: "a command word" },
+  body: () =>
+    initScript(argValue("tenant"), {
+      name: argValue("step"),
+      containerName: argValue("container"),
+      id: argValue("id"),
+      command: [HOST_ARGS],
+    }),
+};
+
+export const INIT_OPERATIONS = [INIT_RUN];
+
+/**
+ * The step's commands: `create` runs it as root (its marker is in tenantry's state directory);
+ * `update` only says so, as the SSH user (it touches nothing).
+ */
+export function initCommands(
+  user: string,
+  identity: string,
+  step: InitStepPlan,
+): { create: string; update: string } {
+  return {
+    create: asRoot(
+      user,
+      INIT_RUN,
+      [identity, step.name, step.containerName, step.id],
+      step.command,
+    ),
+    update: sh`/bin/sh -c ${initUnchangedScript(identity, step).text}`.text,
+  };
 }

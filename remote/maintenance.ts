@@ -3,7 +3,7 @@
 // The page replaces the site's content under the same file and owner marker, so the site
 // command only re-runs (no replacement) and resuming puts the app's site back the same way.
 import { createHash } from "node:crypto";
-import type { MaintenancePlan } from "../plan/lifecycle";
+import { maintenanceFile, type MaintenancePlan } from "../plan/lifecycle";
 import type { SiteSpec } from "../plan/site";
 import type { TenantPlan } from "../plan/tenant";
 import {
@@ -15,6 +15,8 @@ import {
   tlsSiteHead,
 } from "./nginx";
 import { containerOfFunction } from "./containers";
+import { PATTERNS, argValue, asRoot, type RootOperation } from "./operation";
+import { NGINX_PARAMS, type HostLayout } from "./scripts";
 import { raw, script, sh, type Shell } from "./shell";
 
 /**
@@ -102,7 +104,7 @@ export function hostSitesDigest(plans: readonly TenantPlan[]): string {
 }
 
 /** Installs the page from stdin (mode 0644: nginx's workers read it). Unchanged: no-op. */
-export function maintenanceInstallScript(maintenance: MaintenancePlan): Shell {
+export function maintenanceInstallScript(maintenance: Pick<MaintenancePlan, "file">): Shell {
   const file = maintenance.file;
   return script(
     raw("set -eu"),
@@ -118,7 +120,7 @@ export function maintenanceInstallScript(maintenance: MaintenancePlan): Shell {
 }
 
 /** Removes the page once the tenant is active again (its site no longer names it). */
-export function maintenanceRemoveScript(maintenance: MaintenancePlan): Shell {
+export function maintenanceRemoveScript(maintenance: Pick<MaintenancePlan, "file">): Shell {
   return script(
     raw("set -eu"),
     sh`rm -f ${maintenance.file} ${maintenance.file}.tenantry-new`,
@@ -153,4 +155,39 @@ export function suspendScript(tenant: string, containers: readonly string[]): Sh
 /** The suspend step's command text: the script as the SSH user (its docker group suffices). */
 export function suspendCommand(tenant: string, containers: readonly string[]): string {
   return sh`/bin/sh -c ${suspendScript(tenant, containers).text}`.text;
+}
+
+/** The page of the tenant the entry point was given, in the nginx DIR it was given. */
+const OPERATION_PAGE = { file: maintenanceFile(argValue("dir"), argValue("tenant")) };
+const PAGE_PARAMS = [
+  NGINX_PARAMS.dir,
+  { name: "tenant", pattern: PATTERNS.name, what: "a tenant name" },
+] as const;
+
+export const MAINTENANCE_INSTALL: RootOperation = {
+  name: "maintenance-install",
+  summary: "installs a suspended tenant's maintenance page from stdin",
+  params: PAGE_PARAMS,
+  body: () => maintenanceInstallScript(OPERATION_PAGE),
+};
+
+export const MAINTENANCE_REMOVE: RootOperation = {
+  name: "maintenance-remove",
+  summary: "removes a tenant's maintenance page",
+  params: PAGE_PARAMS,
+  body: () => maintenanceRemoveScript(OPERATION_PAGE),
+};
+
+export const MAINTENANCE_OPERATIONS = [MAINTENANCE_INSTALL, MAINTENANCE_REMOVE];
+
+/** The maintenance page's commands: its file is `maintenanceFile(nginx dir, identity)`. */
+export function maintenanceCommands(
+  user: string,
+  layout: HostLayout,
+  identity: string,
+): { create: string; delete: string } {
+  return {
+    create: asRoot(user, MAINTENANCE_INSTALL, [layout.dir, identity]),
+    delete: asRoot(user, MAINTENANCE_REMOVE, [layout.dir, identity]),
+  };
 }

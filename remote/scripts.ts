@@ -3,6 +3,8 @@
 // fails `nginx -t`. File contents travel on stdin, never in the command text.
 import { siteFileName } from "../core/names";
 import { markerLine } from "./nginx";
+import { NGINX_OWN_DIRS, NGINX_OWN_FILES, NGINX_ROOT } from "../core/nginxPaths";
+import { PATTERNS, argValue, asRoot, type OperationParam, type RootOperation } from "./operation";
 import { raw, script, sh, type Shell } from "./shell";
 
 /** A host's nginx settings as the manifest gives them (`hosts.<name>.nginx`). */
@@ -108,9 +110,91 @@ export function prelude(layout: HostLayout): Shell[] {
     raw(
       'replace_file() { cp -p "$1" "$2.tenantry-new" || { rm -f "$2.tenantry-new"; fail "cannot write $2 (disk full?)"; }; mv -f "$2.tenantry-new" "$2" || fail "cannot move $2 into place"; }',
     ),
+    ...contentCheck(layout),
     raw("# Puts back the file the journal names: its previous version, or nothing if it had none."),
     sh`roll_back() { live=$(cat ${journal(layout)}); if [ -f ${journalCopy(layout)} ]; then replace_file ${journalCopy(layout)} "$live"; restored="the previous version is back"; else rm -f "$live"; restored="removed it"; fi; rm -f ${journal(layout)} ${journalCopy(layout)}; }`,
     sh`if [ -f ${journal(layout)} ]; then roll_back; printf 'tenantry: an interrupted run left %s untested; %s\\n' "$live" "$restored" >&2; fi`,
+  ];
+}
+
+/**
+ * The directives tenantry's nginx text uses (remote/nginx.ts, remote/maintenance.ts): a site
+ * file from stdin may hold no other. nginx's master runs as root and opens what its config
+ * names (`access_log /etc/...` would append to any file as root), so the site text is checked
+ * as data: these directives only, every file path in tenantry's nginx directory or certbot's
+ * live tree, every upstream on loopback.
+ */
+export const SITE_DIRECTIVES = [
+  "server",
+  "listen",
+  "server_name",
+  "client_max_body_size",
+  "location",
+  "proxy_pass",
+  "proxy_http_version",
+  "proxy_set_header",
+  "proxy_read_timeout",
+  "root",
+  "default_type",
+  "charset",
+  "include",
+  "add_header",
+  "if",
+  "return",
+  "error_page",
+  "rewrite",
+  "ssl_certificate",
+  "ssl_certificate_key",
+  "ssl_trusted_certificate",
+  "ssl_protocols",
+  "ssl_ciphers",
+  "ssl_prefer_server_ciphers",
+  "ssl_session_cache",
+  "ssl_session_timeout",
+  "ssl_session_tickets",
+  "ssl_stapling",
+  "ssl_stapling_verify",
+] as const;
+
+/** What the host include adds (remote/nginx.ts renderHostInclude): the map and the catch-all. */
+const INCLUDE_DIRECTIVES = ["map", "default", "''", "ssl_reject_handshake"];
+
+/** Directives whose first argument is a file or directory nginx opens. */
+const PATH_DIRECTIVES = [
+  "include",
+  "root",
+  "ssl_certificate",
+  "ssl_certificate_key",
+  "ssl_trusted_certificate",
+];
+
+/**
+ * `site_text_ok FILE [1]`: fails, naming the first offence, unless FILE is nginx text of the
+ * directives above (with 1, the host include's too). Statements are split at every ";", "{" and "}", quoted or not, so no
+ * statement nginx reads escapes the check; a "#" is allowed only where a line starts with it,
+ * so no comment hides one either.
+ */
+function contentCheck(layout: HostLayout): Shell[] {
+  const awk = [
+    'BEGIN { RS = "[;{}]" }',
+    '{ n = split($0, w, /[ \\t\\r\\n]+/); i = 1; while (i <= n && w[i] == "") i++; if (i > n) next; d = w[i]; a = w[i + 1]',
+    `  if (d !~ /^(${SITE_DIRECTIVES.join("|")})$/ && (include != 1 || d !~ /^(${INCLUDE_DIRECTIVES.join("|")})$/)) { print "the directive " d; exit }`,
+    `  if (d ~ /^(${PATH_DIRECTIVES.join("|")})$/ && (a ~ /(^|\\/)\\.\\.?(\\/|$)/ || (index(a, dir "/") != 1 && index(a, "/etc/letsencrypt/live/") != 1))) { print d " " a " (outside " dir " and /etc/letsencrypt/live)"; exit }`,
+    '  if (d == "proxy_pass" && a !~ /^http:\\/\\/127\\.[0-9]+\\.[0-9]+\\.[0-9]+:[0-9]+$/) { print "proxy_pass " a " (not a loopback address)"; exit } }',
+  ].join("\n");
+  return [
+    raw(
+      "# site_text_ok FILE [1]: only the nginx directives tenantry writes (SITE_DIRECTIVES; with 1, the host include's too).",
+    ),
+    raw("site_text_ok() {"),
+    raw(
+      `  if grep -v -E '^[[:space:]]*#' "$1" | grep -q -F '#'; then fail "refusing $1 from stdin: a '#' that does not start a line"; fi`,
+    ),
+    sh`  bad=$(grep -v -E '^[[:space:]]*#' "$1" | awk -v dir=${layout.dir} -v include="\${2:-0}" ${awk})`,
+    raw(
+      '  if [ -n "$bad" ]; then fail "refusing the nginx text from stdin: $bad is not what tenantry writes; nothing was changed"; fi',
+    ),
+    raw("}"),
   ];
 }
 
@@ -182,6 +266,7 @@ export function siteInstallScript(
     installFunction(layout),
     raw('cat >"$work/site" || fail "cannot read the site config from stdin (disk full?)"'),
     sh`[ -s "$work/site" ] || fail ${`no site config for ${tenant} on stdin`}`,
+    raw('site_text_ok "$work/site"'),
     sh`if [ -f ${site} ] && cmp -s "$work/site" ${site}; then echo ${`tenantry: site ${tenant} unchanged`}; exit 0; fi`,
     domainMoveGuard(layout, site),
     // A rolling switch goes live in this step, before the engine deletes the old container.
@@ -368,6 +453,7 @@ export function hostBootstrapScript(layout: HostLayout, host: string): Shell {
     prelude(layout),
     installFunction(layout),
     raw('cat >"$work/include" || fail "cannot read the include from stdin (disk full?)"'),
+    raw('site_text_ok "$work/include" 1'),
     raw("changed=0"),
     raw("# The stock Debian default site claims default_server on :80; the catch-all must."),
     raw("# Decided before anything changes: a default site that is not the stock file stops here."),
@@ -415,32 +501,148 @@ export function hostBootstrapScript(layout: HostLayout, host: string): Shell {
   );
 }
 
+/** The nginx settings an operation takes: its DIR, INCLUDE and CONFIG arguments. */
+export const NGINX_PARAMS = {
+  dir: {
+    name: "dir",
+    pattern: `${NGINX_ROOT}${PATTERNS.path}`,
+    deny: `${PATTERNS.dotSegment}|^${NGINX_ROOT}/(${NGINX_OWN_DIRS.join("|")})(/|$)`,
+    what: `tenantry's own directory under ${NGINX_ROOT} (hosts.*.nginx.dir)`,
+  },
+  include: {
+    name: "include",
+    pattern: `${NGINX_ROOT}${PATTERNS.path}\\.conf`,
+    deny: `${PATTERNS.dotSegment}|^${NGINX_ROOT}/(${NGINX_OWN_FILES.join("|")})$|^${NGINX_ROOT}/modules-`,
+    what: `a .conf file under ${NGINX_ROOT} that nginx includes (hosts.*.nginx.include)`,
+  },
+  config: {
+    name: "config",
+    pattern: `${NGINX_ROOT}${PATTERNS.path}\\.conf`,
+    deny: `${PATTERNS.dotSegment}|^${NGINX_ROOT}/modules-`,
+    optional: true,
+    what: `nginx's main config, a .conf file under ${NGINX_ROOT}, or empty (hosts.*.nginx.config)`,
+  },
+} satisfies Record<string, OperationParam>;
+
+/** The layout inside an operation's body: the entry point's DIR and INCLUDE, its nginx_cmd. */
+export const OPERATION_LAYOUT: HostLayout = {
+  dir: argValue("dir"),
+  include: argValue("include"),
+  nginx: ["nginx_cmd"],
+  listen: [],
+};
+
+/** The DIR INCLUDE CONFIG arguments of a host's layout. */
+export function layoutArgs(layout: HostLayout): string[] {
+  const config = layout.nginx[1] === "-c" ? (layout.nginx[2] ?? "") : "";
+  return [layout.dir, layout.include, config];
+}
+
+const LAYOUT_PARAMS = [NGINX_PARAMS.dir, NGINX_PARAMS.include, NGINX_PARAMS.config];
+const TENANT_PARAM: OperationParam = {
+  name: "tenant",
+  pattern: PATTERNS.name,
+  what: "a tenant name",
+};
+const HOST_PARAM: OperationParam = { name: "host", pattern: PATTERNS.name, what: "a host name" };
+
+export const BOOTSTRAP: RootOperation = {
+  name: "bootstrap",
+  summary: "prepares nginx and the container isolation rule; the include on stdin",
+  params: [
+    { name: "version", pattern: "[0-9a-f]{16}", what: "an entry point version" },
+    ...LAYOUT_PARAMS,
+    HOST_PARAM,
+  ],
+  body: () =>
+    script(
+      raw("# The tenantry that calls is the one this entry point came with, or nothing changes."),
+      raw('if [ "$a_version" != "$version" ]; then'),
+      sh`  printf ${'tenantry: this host\'s %s is version %s and this tenantry needs version %s: as root, install the entry point again (README, "Preparing a host"), then run again\\n'} "$0" "$version" "$a_version" >&2`,
+      raw("  exit 1"),
+      raw("fi"),
+      hostBootstrapScript(OPERATION_LAYOUT, argValue("host")),
+    ),
+};
+
+export const SITE_INSTALL: RootOperation = {
+  name: "site-install",
+  summary: "installs a tenant's site from stdin; the host reload step reloads nginx",
+  params: [...LAYOUT_PARAMS, TENANT_PARAM],
+  body: () => siteInstallScript(OPERATION_LAYOUT, argValue("tenant")),
+};
+
+export const SITE_INSTALL_NOW: RootOperation = {
+  name: "site-install-now",
+  summary: "installs a tenant's site from stdin and reloads nginx (a rolling switch)",
+  params: [...LAYOUT_PARAMS, TENANT_PARAM],
+  body: () => siteInstallScript(OPERATION_LAYOUT, argValue("tenant"), { reloadNow: true }),
+};
+
+export const SITE_REMOVE: RootOperation = {
+  name: "site-remove",
+  summary: "removes a tenant's site if it still carries MARKER, and reloads nginx",
+  params: [
+    ...LAYOUT_PARAMS,
+    TENANT_PARAM,
+    {
+      name: "marker",
+      pattern: `${PATTERNS.name}@${PATTERNS.name}`,
+      what: "a site marker (tenant@host)",
+    },
+  ],
+  body: () => siteRemoveScript(OPERATION_LAYOUT, argValue("tenant"), argValue("marker")),
+};
+
+export const HOST_RELOAD: RootOperation = {
+  name: "reload",
+  summary: "reloads nginx if a site changed since the last reload",
+  params: LAYOUT_PARAMS,
+  body: () => hostReloadScript(OPERATION_LAYOUT),
+};
+
+export const NGINX_OPERATIONS = [
+  BOOTSTRAP,
+  SITE_INSTALL,
+  SITE_INSTALL_NOW,
+  SITE_REMOVE,
+  HOST_RELOAD,
+];
+
+/** The command text that installs a tenant's site (stdin: the site). */
+export function siteInstallCommand(
+  user: string,
+  layout: HostLayout,
+  tenant: string,
+  options: { readonly reloadNow?: boolean } = {},
+): string {
+  const op = options.reloadNow === true ? SITE_INSTALL_NOW : SITE_INSTALL;
+  return asRoot(user, op, [...layoutArgs(layout), tenant]);
+}
+
+export function siteRemoveCommand(
+  user: string,
+  layout: HostLayout,
+  tenant: string,
+  marker: string,
+): string {
+  return asRoot(user, SITE_REMOVE, [...layoutArgs(layout), tenant, marker]);
+}
+
+export function hostReloadCommand(user: string, layout: HostLayout): string {
+  return asRoot(user, HOST_RELOAD, layoutArgs(layout));
+}
+
 /**
- * The bootstrap's command text: the preflight as the SSH user, then the bootstrap as root.
+ * The bootstrap's command text: the preflight as the SSH user, then the bootstrap as root,
+ * which first checks that the host's entry point is the `version` this tenantry ships.
  */
-export function hostBootstrapCommand(layout: HostLayout, host: string, user: string): string {
+export function hostBootstrapCommand(
+  layout: HostLayout,
+  host: string,
+  user: string,
+  version: string,
+): string {
   const preflight = sh`/bin/sh -c ${hostPreflightScript(layout, host, user).text} tenantry-preflight`;
-  return `${preflight.text} && ${asRoot(user, hostBootstrapScript(layout, host))}`;
-}
-
-/**
- * The command text for a script: run by /bin/sh as root, through `sudo -n` for another user.
- * A user without passwordless sudo gets a message naming the sudoers line it needs.
- */
-export function asRoot(user: string, body: Shell): string {
-  if (user === "root") return sh`/bin/sh -c ${body.text}`.text;
-  // The script and the hint are arguments ($1, $2) of a constant wrapper, so nothing is quoted twice.
-  const wrapper = raw(
-    'if sudo -n /bin/sh -c : 2>/dev/null; then exec sudo -n /bin/sh -c "$1"; fi; printf "%s\\n" "$2" >&2; exit 1',
-  );
-  return sh`/bin/sh -c ${wrapper.text} tenantry-sudo ${body.text} ${sudoHint(user)}`.text;
-}
-
-/** The sudoers line a non-root SSH user needs (documented in the README). */
-export function sudoersLine(user: string): string {
-  return `${user} ALL=(root) NOPASSWD: /bin/sh`;
-}
-
-function sudoHint(user: string): string {
-  return `tenantry: user ${user} cannot run sudo without a password; add to /etc/sudoers.d/tenantry: ${sudoersLine(user)}`;
+  return `${preflight.text} && ${asRoot(user, BOOTSTRAP, [version, ...layoutArgs(layout), host])}`;
 }

@@ -21,10 +21,56 @@ export function quote(value: string | number): string {
   if (text.includes("\0")) {
     throw new Error("a shell word cannot contain a NUL character");
   }
+  if (text.includes(HOLE_OPEN)) return quoteWithHoles(text);
+  return quoteLiteral(text);
+}
+
+function quoteLiteral(text: string): string {
   if (/^[A-Za-z0-9_./:@%+,-]+$/.test(text)) {
     return text;
   }
   return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/*
+ * Host values. The root entry point (remote/entry.ts) is one constant script for every host: an
+ * operation's body is built by the same builders as any script, with a placeholder where the
+ * value is only known when the operation is called. The placeholder travels through the
+ * builders' string joins like any text and becomes `"${name}"` here, where it is quoted: a
+ * variable the entry point set from an argument it validated. Private-use characters, which no
+ * validated value contains, mark it.
+ */
+const HOLE_OPEN = "\uE000";
+const HOLE_CLOSE = "\uE001";
+const HOLES = new RegExp(`${HOLE_OPEN}([a-z_][a-z0-9_]*|@)${HOLE_CLOSE}`, "g");
+
+/** A placeholder for the value of shell variable `name` (set by the entry point). */
+export function hostValue(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a shell variable name: ${name}`);
+  return `${HOLE_OPEN}${name}${HOLE_CLOSE}`;
+}
+
+/** A placeholder for the operation's remaining arguments: `"$@"`, only as a whole word. */
+export const HOST_ARGS = `${HOLE_OPEN}@${HOLE_CLOSE}`;
+
+/** Whether text still holds a placeholder (a host value that reached code, not data). */
+export function hasHostValue(text: string): boolean {
+  return text.includes(HOLE_OPEN) || text.includes(HOLE_CLOSE);
+}
+
+function quoteWithHoles(text: string): string {
+  if (text === HOST_ARGS) return '"$@"';
+  let out = "";
+  let last = 0;
+  for (const m of text.matchAll(HOLES)) {
+    if (m[1] === "@") throw new Error("the operation's arguments are a word of their own");
+    if (m.index > last) out += quoteLiteral(text.slice(last, m.index));
+    out += `"\${${m[1]}}"`;
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out += quoteLiteral(text.slice(last));
+  if (hasHostValue(out)) throw new Error(`a malformed host value in ${JSON.stringify(text)}`);
+  return out;
 }
 
 /** Marks constant shell code (never data) to be spliced as is. */

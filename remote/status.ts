@@ -6,6 +6,8 @@
 // when the SSH user may, since certbot keeps /etc/letsencrypt/live at mode 0700).
 import { backupStatusFile } from "../plan/backup";
 import { CONTAINER_LABEL, currentContainers } from "./containers";
+import { LETSENCRYPT_DIR } from "../plan/tls";
+import { ENTRY_POINT, PATTERNS, type RootOperation } from "./operation";
 import { raw, script, sh, type Shell } from "./shell";
 
 export interface StatusQuery {
@@ -49,14 +51,38 @@ export const CERT_QUERY = [
   "",
 ].join("\n");
 
+/** Reads certificates' expiry as root: certbot keeps /etc/letsencrypt/live at mode 0700. */
+export const CERT_EXPIRY: RootOperation = {
+  name: "cert-expiry",
+  summary: "prints the notAfter of each certificate FILE (tenantry status)",
+  params: [],
+  rest: {
+    name: "file",
+    pattern: `${LETSENCRYPT_DIR}/live/[A-Za-z0-9_][A-Za-z0-9._-]*/fullchain\\.pem`,
+    deny: PATTERNS.dotSegment,
+    what: `a certificate under ${LETSENCRYPT_DIR}/live (NAME/fullchain.pem)`,
+  },
+  body: () => raw(CERT_QUERY),
+};
+
+export const STATUS_OPERATIONS = [CERT_EXPIRY];
+
+/**
+ * The certificates' lines: through the entry point when the SSH user may run it with sudo (or
+ * is root and has it), else the query as the user, which reports what it cannot read.
+ */
 function certificateLines(files: readonly string[]): Shell[] {
   if (files.length === 0) return [];
+  // The files are the arguments ("$@"), checked by the entry point on the host.
+  const line = sh`${ENTRY_POINT} ${CERT_EXPIRY.name} "$@"`;
   return [
     sh`set -- ${files}`,
     raw("# shellcheck disable=SC2016 # the query is data: it expands in the shell that runs it"),
     sh`cert_query=${CERT_QUERY}`,
-    raw('if [ "$(id -u)" != 0 ] && sudo -n /bin/sh -c : 2>/dev/null; then'),
-    raw('  sudo -n /bin/sh -c "$cert_query" tenantry-cert "$@" 2>/dev/null || true'),
+    sh`if [ "$(id -u)" = 0 ] && [ -x ${ENTRY_POINT} ]; then`,
+    sh`  ${line} 2>/dev/null || true`,
+    sh`elif [ "$(id -u)" != 0 ] && sudo -n -l ${ENTRY_POINT} >/dev/null 2>&1; then`,
+    sh`  sudo -n ${line} 2>/dev/null || true`,
     raw("else"),
     raw('  /bin/sh -c "$cert_query" tenantry-cert "$@" 2>/dev/null || true'),
     raw("fi"),

@@ -5,7 +5,6 @@ import type { Command } from "commander";
 import type { LoadedManifest } from "../../manifest/load";
 import { planTenant, type TenantPlan } from "../../plan/tenant";
 import { toolCommand } from "../../remote/backup";
-import { asRoot } from "../../remote/scripts";
 import { loadManifestFile, tenantNamed } from "../common";
 import { failureReason, hostTarget, identityFor, runOverSsh } from "../remoteRun";
 
@@ -66,7 +65,7 @@ export async function runTool(
   const result = await runOverSsh(
     plan.host,
     host,
-    asRoot(host.user, toolCommand(plan.lifecycle.identity, args)),
+    toolCommand(host.user, plan.lifecycle.identity, args),
     { ...(identity === undefined ? {} : { identity }), timeoutMs: 6 * 3600_000 },
   );
   if (result.code !== 0) {

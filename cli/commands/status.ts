@@ -121,7 +121,7 @@ export function certificateStatus(
       return {
         certificate: null,
         unknown:
-          "not readable by the SSH user, and sudo -n is refused: certbot keeps it root's; the README's sudoers line lets status read it",
+          "not readable by the SSH user, who may not run the entry point through sudo: certbot keeps it root's; the README's sudoers line lets status read it",
         problems: [],
       };
     case "no-openssl":

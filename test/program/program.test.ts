@@ -234,8 +234,17 @@ describe("program on the example manifest", () => {
       expect(site.inputs.stdin).toBe(renderSite(withUpstreams(plan.site, upstreamsOf(plan))));
       expect(site.inputs.triggers).toEqual([`${plan.name}@vps1`]);
       expect(site.inputs.addPreviousOutputInEnv).toBe(false);
-      expect(site.inputs.create).toContain("sudo -n /bin/sh -c");
-      expect(site.inputs.delete).toContain(`# tenantry-site: ${plan.name}@vps1`);
+      // Through sudo, the entry point's named operation and its arguments, nothing else.
+      const nginx = "/etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf ''";
+      expect(site.inputs.create).toContain('exec sudo -n "$@"');
+      expect(site.inputs.create).toMatch(
+        new RegExp(` /usr/local/sbin/tenantry-root site-install(-now)? ${nginx} ${plan.name}$`),
+      );
+      expect(site.inputs.delete).toMatch(
+        new RegExp(
+          ` /usr/local/sbin/tenantry-root site-remove ${nginx} ${plan.name} ${plan.name}@vps1$`,
+        ),
+      );
       const connection = reveal(site.inputs.connection) as Record<string, unknown>;
       expect(connection).toMatchObject({
         host: "203.0.113.10",

@@ -267,8 +267,8 @@ describe("the second pulumi up", () => {
       "create markplus-worker",
       "replace company2-web (cpus; delete-first)",
       "replace markplus-web (cpus; delete-first)",
-      "update company2-backup (create)",
-      "update markplus-backup (create)",
+      "update company2-backup (stdin)",
+      "update markplus-backup (stdin)",
     ]);
   });
 
@@ -291,7 +291,7 @@ describe("the second pulumi up", () => {
       "replace tenant1-frontend-generation (keepers; create-first)",
       "replace tenant1-redis (cpus; delete-first)",
       // Its backups no longer name the dropped service's container.
-      "update tenant1-backup (create)",
+      "update tenant1-backup (stdin)",
       "update tenant1-site (stdin)",
       "update tenant1-tls (stdin)",
     ]);

@@ -1,6 +1,7 @@
 // The TLS resources of the program under mocks: a TLS step per tenant served over HTTPS, after
 // its site (and, for wildcard, after its host's certificate step), a DNS-01 step per host and
 // zone whose Cloudflare token is a secret on stdin, and nothing for tenants served over HTTP.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -9,6 +10,7 @@ import { OFFLINE_SECRET, type RecordedResource } from "../../cli/offline";
 import { parseManifest } from "../../manifest/load";
 import { planTenant } from "../../plan/tenant";
 import { renderTlsSite } from "../../remote/nginx";
+import { ENTRY_POINT } from "../../remote/operation";
 import { evaluate, isSecret, named, reveal, T } from "./helpers";
 
 const MANIFEST = `
@@ -40,6 +42,20 @@ let dir: string;
 let resources: RecordedResource[];
 const command = (name: string) => named(resources, T.command, name);
 const text = (value: unknown) => String(reveal(value));
+/** The words a command hands to the root entry point (through sudo: the user is deploy). */
+function entryWords(value: unknown): string[] {
+  const line = text(value);
+  const at = line.lastIndexOf(` ${ENTRY_POINT} `);
+  expect(at, line).toBeGreaterThan(0);
+  expect(line.startsWith("/bin/sh -c ")).toBe(true);
+  const out = execFileSync("/bin/sh", ["-c", `printf '%s\\0' ${line.slice(at + 1)}`], {
+    encoding: "utf8",
+  });
+  return out.split("\0").slice(0, -1);
+}
+/** The host's nginx arguments: Debian's layout, and CONFIG empty (nginx's default main config). */
+const LAYOUT = ["/etc/nginx/tenantry", "/etc/nginx/conf.d/tenantry.conf", ""];
+const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "tenantry-tls-program-"));
@@ -67,17 +83,28 @@ describe("TLS resources under mocks", () => {
     expect(tls.deleteBeforeReplace).toBe(true);
     expect(reveal(tls.inputs.triggers)).toEqual(["acme@vps1", "tenantry-acme"]);
     expect(text(tls.inputs.stdin)).toBe(renderTlsSite(planTenant(manifest(), "acme").site));
-    const create = text(tls.inputs.create);
-    for (const part of [
-      "certbot certonly --non-interactive --agree-tos --keep-until-expiring --no-directory-hooks",
-      "--server https://acme-v02.api.letsencrypt.org/directory --email ops@example.com --no-eff-email",
-      "--cert-name tenantry-acme --webroot --webroot-path /etc/nginx/tenantry/acme-challenge -d shop.acme-customer.org -d www.acme-customer.org",
-    ]) {
-      expect(create).toContain(part);
-    }
-    expect(text(tls.inputs.delete)).toContain(
-      "certbot delete --non-interactive --cert-name tenantry-acme",
-    );
+    // certbot asks for its lineage, from the manifest's account, for its own names.
+    expect(entryWords(tls.inputs.create)).toEqual([
+      ENTRY_POINT,
+      "tenant-tls-acme",
+      ...LAYOUT,
+      "acme",
+      "acme@vps1",
+      "tenantry-acme",
+      LETS_ENCRYPT,
+      "ops@example.com",
+      "shop.acme-customer.org",
+      "www.acme-customer.org",
+    ]);
+    // Its delete runs certbot delete for that lineage.
+    expect(entryWords(tls.inputs.delete)).toEqual([
+      ENTRY_POINT,
+      "tenant-tls-remove-acme",
+      ...LAYOUT,
+      "acme",
+      "acme@vps1",
+      "tenantry-acme",
+    ]);
     // Its HTTP site answers the challenge and includes the redirect the step writes.
     expect(text(site.inputs.stdin)).toContain("location ^~ /.well-known/acme-challenge/ {");
     expect(text(site.inputs.stdin)).toContain(
@@ -95,10 +122,23 @@ describe("TLS resources under mocks", () => {
     expect(isSecret(step.inputs.stdin)).toBe(true);
     expect(text(step.inputs.stdin)).toBe(`dns_cloudflare_api_token = ${OFFLINE_SECRET}\n`);
     expect(step.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
-    expect(text(step.inputs.create)).toContain(
-      // (inside the sudo wrapper's quotes: the wildcard name is quoted twice)
-      "--dns-cloudflare --dns-cloudflare-credentials /etc/letsencrypt/tenantry/cloudflare-example.com.ini -d '\\''*.example.com'\\''",
-    );
+    // DNS-01 for *.example.com, the credentials file derived from the zone on the host.
+    expect(entryWords(step.inputs.create)).toEqual([
+      ENTRY_POINT,
+      "wildcard-certificate",
+      ...LAYOUT,
+      "tenantry-wildcard-example.com",
+      "example.com",
+      LETS_ENCRYPT,
+      "ops@example.com",
+    ]);
+    expect(entryWords(step.inputs.delete)).toEqual([
+      ENTRY_POINT,
+      "wildcard-remove",
+      ...LAYOUT,
+      "tenantry-wildcard-example.com",
+      "example.com",
+    ]);
   });
 
   it("lets wildcard tenants wait for the host's certificate and ask for none of their own", () => {
@@ -108,11 +148,24 @@ describe("TLS resources under mocks", () => {
       expect(tls.dependencies).toEqual(
         expect.arrayContaining([command(`${tenant}-site`).urn, step.urn]),
       );
-      expect(text(tls.inputs.create)).not.toContain("certbot certonly");
-      expect(text(tls.inputs.create)).toContain(
-        "/etc/letsencrypt/live/tenantry-wildcard-example.com/fullchain.pem",
-      );
-      expect(text(tls.inputs.delete)).not.toContain("certbot delete");
+      // The host's lineage, which the step checks for and never asks certbot for.
+      expect(entryWords(tls.inputs.create)).toEqual([
+        ENTRY_POINT,
+        "tenant-tls-wildcard",
+        ...LAYOUT,
+        tenant,
+        `${tenant}@vps1`,
+        "tenantry-wildcard-example.com",
+        "example.com",
+      ]);
+      // Its delete leaves the shared lineage to the host's step.
+      expect(entryWords(tls.inputs.delete)).toEqual([
+        ENTRY_POINT,
+        "tenant-tls-remove",
+        ...LAYOUT,
+        tenant,
+        `${tenant}@vps1`,
+      ]);
     }
     expect(text(command("globex-tls").inputs.stdin)).toContain("Strict-Transport-Security");
     expect(text(command("initech-tls").inputs.stdin)).not.toContain("Strict-Transport-Security");

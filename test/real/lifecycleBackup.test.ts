@@ -1,5 +1,6 @@
 // Backups on a real host with Debian's restic: the program's backup step installs the tenant's
-// key (0600), tool and repository, the host step its nightly schedule; `tenantry backup` and
+// key and spec (0600; the code that reads it is the entry point's) and repository, the host step
+// its nightly schedule; `tenantry backup` and
 // `tenantry restore` run over SSH as a user runs them. A round trip with a SQLite database being
 // written to (dumped with sqlite3 .backup, put back as the file) and files compared by checksum;
 // retention by date; a repository that cannot be read without its key; an sftp offsite copy.
@@ -23,6 +24,7 @@ import { writeFileSync } from "node:fs";
 
 const REPO = "/var/lib/tenantry/backups/acme";
 const KEY = "/var/lib/tenantry/tenants/acme/key";
+const SPEC = "/var/lib/tenantry/tenants/acme/spec";
 const MARKER = "plaintext-marker-7f3a9c";
 
 describeReal("backups and restores on a real host", ["restic", "sqlite3"], () => {
@@ -54,7 +56,7 @@ describeReal("backups and restores on a real host", ["restic", "sqlite3"], () =>
     await applyTenant(program, "acme", dockerOverSsh(t.host, program));
   }, 180_000);
 
-  it("installs the tenant's key (0600, from stdin only), tool and repository, and the host's nightly schedule", async () => {
+  it("installs the tenant's key (0600, from stdin only), spec and repository, and the host's nightly schedule", async () => {
     const setup = resource(program, T.command, "acme-backup");
     const result = await runRecorded(t.host, setup);
     expect(result.failure, result.stderr).toBeUndefined();
@@ -69,6 +71,11 @@ describeReal("backups and restores on a real host", ["restic", "sqlite3"], () =>
       await t.host.execOk("stat", ["-c", "%a %U", KEY, "/var/lib/tenantry/tenants/acme"]),
     ).toBe("600 root\n700 root\n");
     expect(await t.host.execOk("cat", [KEY])).toBe(key);
+    // The spec is the stdin's, as checked; no code of the tenant's is installed.
+    const spec = Buffer.from(/^spec (\S+)$/m.exec(frames)![1]!, "base64").toString();
+    expect(await t.host.execOk("cat", [SPEC])).toBe(spec);
+    expect(await t.host.execOk("stat", ["-c", "%a %U", SPEC])).toBe("600 root\n");
+    expect((await t.host.exec("test", ["-e", "/var/lib/tenantry/tenants/acme/tool"])).code).toBe(1);
     // Running it again changes nothing and keeps the repository.
     expect((await runRecorded(t.host, setup)).stdout).toContain(`${REPO} (kept); nightly`);
 
@@ -258,9 +265,11 @@ describeReal("backups and restores on a real host", ["restic", "sqlite3"], () =>
     expect(backup.stdout).toMatch(
       /in \/var\/lib\/tenantry\/backups\/acme and sftp:deploy@127\.0\.0\.1:\/home\/deploy\/offsite\/acme\n$/,
     );
-    const listed = await t.host.exec("/var/lib/tenantry/tenants/acme/tool", [
-      "__offsite",
+    const listed = await t.host.exec("/usr/local/sbin/tenantry-root", [
+      "backup-tool",
+      "acme",
       "snapshots",
+      "--offsite",
       "--json",
     ]);
     expect(listed.code, listed.stderr).toBe(0);

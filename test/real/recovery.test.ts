@@ -3,7 +3,7 @@
 // and warnings the host already had.
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { expect, it } from "vitest";
-import { asRoot, siteInstallScript, sitesDir } from "../../remote/scripts";
+import { sitesDir } from "../../remote/scripts";
 import { readSite, siteCommand, siteFile, sitePath } from "../support/commands";
 import { useTestHost } from "../support/fixture";
 import { describeReal } from "../support/prereq";
@@ -72,11 +72,12 @@ describeReal("recovery from interrupted and failed applies", [], () => {
 
     // An nginx whose `-t` hangs while a site carries the mark: the run is killed right there,
     // after the new file went live and before nginx judged it.
-    // Written where the host sees it as /root/nginx-interruptible, and its pids in /root too.
+    // Installed first on the entry point's PATH inside the host (/usr/local/sbin is the host's
+    // own), and its pids written in /root.
     const pids = t.host.file("/root/interrupted.pids");
-    const wrapper = "/root/nginx-interruptible";
+    const wrapper = t.host.file("/usr/local/sbin/nginx");
     writeFileSync(
-      t.host.file(wrapper),
+      wrapper,
       [
         "#!/bin/sh",
         'for arg; do [ "$arg" = -t ] && testing=1; done',
@@ -84,22 +85,20 @@ describeReal("recovery from interrupted and failed applies", [], () => {
         '  echo "$PPID $$" >/root/interrupted.pids.new && mv /root/interrupted.pids.new /root/interrupted.pids',
         "  exec sleep 30",
         "fi",
-        'exec nginx "$@"',
+        'exec /usr/sbin/nginx "$@"',
         "",
       ].join("\n"),
     );
-    chmodSync(t.host.file(wrapper), 0o755);
-    const layout = { ...t.host.layout, nginx: [wrapper] };
-    const run = runRemote({
-      connection: t.host.connection("root"),
-      create: asRoot("root", siteInstallScript(layout, "acme")),
-      stdin: acme.config + "# interrupt-here\n",
-    });
+    chmodSync(wrapper, 0o755);
+    const run = runRemote(
+      siteCommand(t.host, acme, { user: "root", stdin: acme.config + "# interrupt-here\n" }),
+    );
     const [script, sleeper] = await eventually("the run to reach nginx -t", () =>
       existsSync(pids) ? readFileSync(pids, "utf8").trim().split(" ").map(Number) : undefined,
     );
     process.kill(script!, "SIGKILL");
     process.kill(sleeper!, "SIGKILL");
+    rmSync(wrapper);
     expect((await run).code).not.toBe(0);
     expect(readSite(t.host, "acme")).toContain("# interrupt-here");
 

@@ -1,9 +1,12 @@
-// A non-root SSH user: with the README's sudoers line the scripts run as root through asRoot's
-// wrapper; without it the command fails with the line to add. The users exist only inside the
+// A non-root SSH user: with the README's sudoers line the root steps run through the entry point
+// (remote/entry.ts) and nothing else runs as root; without it the command fails with the line to
+// add. The users exist only inside the
 // test sshd's mount namespace (see test/support/sshd.ts).
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, renameSync, statSync } from "node:fs";
 import { expect, it } from "vitest";
-import { sudoersLine } from "../../remote/scripts";
+import { entryPointText, entryPointVersion } from "../../remote/entry";
+import { ENTRY_POINT, sudoersLine } from "../../remote/operation";
+import { sh } from "../../remote/shell";
 import {
   bootstrapCommand,
   readSite,
@@ -60,8 +63,106 @@ describeReal("non-root SSH user through sudo", ["sudo"], () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `tenantry: user ${NO_SUDO} cannot run sudo without a password; add to /etc/sudoers.d/tenantry: ${NO_SUDO} ALL=(root) NOPASSWD: /bin/sh\n`,
+      `tenantry: user ${NO_SUDO} may not run ${ENTRY_POINT} through sudo without a password; add to /etc/sudoers.d/tenantry: ${NO_SUDO} ALL=(root) NOPASSWD: ${ENTRY_POINT}\n`,
     );
     expect(readSite(t.host, "acme")).toBe(before);
+  });
+
+  it("gives the deploy user no root shell: sudo runs the entry point and nothing else", async () => {
+    const shell = await runRemote({
+      connection: t.host.connection(DEPLOY),
+      create: "sudo -n /bin/sh -c id; echo rc=$?",
+    });
+    expect(shell.stdout).toMatch(/rc=1\n$/);
+    expect(shell.stdout + shell.stderr).not.toMatch(/uid=0/);
+    const entry = statSync(t.host.file(ENTRY_POINT));
+    expect([entry.uid, entry.mode & 0o7777]).toEqual([0, 0o755]);
+    expect(readFileSync(t.host.file(ENTRY_POINT), "utf8")).toBe(entryPointText());
+  });
+
+  it.each([
+    [
+      "a site outside nginx's tree",
+      ["site-install", "/etc", "/etc/nginx/conf.d/tenantry.conf", "", "acme"],
+      "dir '/etc' is not",
+    ],
+    [
+      "a dot segment",
+      [
+        "site-install",
+        "/etc/nginx/tenantry/../../cron.d",
+        "/etc/nginx/conf.d/tenantry.conf",
+        "",
+        "acme",
+      ],
+      "is not tenantry's own directory",
+    ],
+    [
+      "a tenant name that is a path",
+      [
+        "site-remove",
+        "/etc/nginx/tenantry",
+        "/etc/nginx/conf.d/tenantry.conf",
+        "",
+        "../acme",
+        "acme@vps1",
+      ],
+      "tenant '../acme' is not a tenant name",
+    ],
+    [
+      "nginx's main config as the include",
+      [
+        "bootstrap",
+        entryPointVersion(),
+        "/etc/nginx/tenantry",
+        "/etc/nginx/nginx.conf",
+        "",
+        "vps1",
+      ],
+      "include '/etc/nginx/nginx.conf' is not",
+    ],
+    ["an unknown operation", ["sh", "-c", "id"], "unknown operation sh"],
+    ["a missing argument", ["reload", "/etc/nginx/tenantry"], "usage: "],
+  ])("refuses %s before anything runs", async (_what, argv, message) => {
+    const before = readSite(t.host, "acme");
+    const result = await runRemote({
+      connection: t.host.connection(DEPLOY),
+      create: sh`sudo -n ${ENTRY_POINT} ${argv}`.text,
+      stdin: "server { listen 80; }\n",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("tenantry-root: ");
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe("");
+    expect(readSite(t.host, "acme")).toBe(before);
+  });
+
+  it("refuses to bootstrap with an entry point of another version, naming the fix", async () => {
+    const text = bootstrapCommand(t.host, DEPLOY).create!.replace(
+      entryPointVersion(),
+      "0123456789abcdef",
+    );
+    const result = await runRemote({ ...bootstrapCommand(t.host, DEPLOY), create: text });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `tenantry: this host's ${ENTRY_POINT} is version ${entryPointVersion()} and this tenantry needs version 0123456789abcdef: as root, install the entry point again (README, "Preparing a host"), then run again\n`,
+    );
+  });
+
+  it("names the fix on a host where the entry point is not installed", async () => {
+    const installed = t.host.file(ENTRY_POINT);
+    const aside = `${installed}.aside`;
+    renameSync(installed, aside);
+    try {
+      for (const user of [DEPLOY, "root"]) {
+        const result = await runRemote(reloadCommand(t.host, user));
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `tenantry: this host has no ${ENTRY_POINT}, the one command tenantry runs as root; install it as root (README, "Preparing a host"), then run again\n`,
+        );
+      }
+    } finally {
+      renameSync(aside, installed);
+    }
   });
 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { HostStatus } from "../../cli/commands/status";
 import { acmeCertName } from "../../plan/tls";
 import { parseNotAfter } from "../../remote/status";
+import { DEPLOY_HOOK, DEPLOY_HOOK_SETTINGS, deployHookScript } from "../../remote/tls";
 import { tenantry } from "../cli/run";
 import { TLS_PARAMS } from "../../remote/nginx";
 import { T } from "../program/helpers";
@@ -395,6 +396,12 @@ describeReal(
     });
 
     it("renews through certbot's timer command and reloads nginx through tenantry's lock", async () => {
+      // The hook is the same text on every host; the host's nginx dir and config are its data.
+      expect(readFileSync(t.host.file(DEPLOY_HOOK), "utf8")).toBe(deployHookScript().text);
+      expect(statSync(t.host.file(DEPLOY_HOOK)).mode & 0o777).toBe(0o755);
+      expect(readFileSync(t.host.file(DEPLOY_HOOK_SETTINGS), "utf8")).toBe(
+        "dir=/etc/nginx/tenantry\nconfig=\n",
+      );
       const before = await serialOnDisk();
       const served = (await handshake(t.host.address, "acme.example.com", pebble.root)).cert!;
       expect(served.serialNumber.toUpperCase()).toBe(before);

@@ -5,12 +5,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { siteFileName, siteMarker } from "../../core/names";
 import { renderHostInclude, renderSite } from "../../remote/nginx";
+import { entryPointVersion } from "../../remote/entry";
 import {
-  asRoot,
   hostBootstrapCommand,
-  hostReloadScript,
-  siteInstallScript,
-  siteRemoveScript,
+  hostReloadCommand,
+  siteInstallCommand,
+  siteRemoveCommand,
   sitesDir,
 } from "../../remote/scripts";
 import { DEPLOY, type TestHost } from "./host";
@@ -19,7 +19,7 @@ import type { RemoteCommandArgs } from "./runner";
 export function bootstrapCommand(host: TestHost, user = DEPLOY): RemoteCommandArgs {
   return {
     connection: host.connection(user),
-    create: hostBootstrapCommand(host.layout, host.name, user),
+    create: hostBootstrapCommand(host.layout, host.name, user, entryPointVersion()),
     stdin: renderHostInclude({ sitesDir: sitesDir(host.layout), listen: host.layout.listen }),
   };
 }
@@ -27,7 +27,7 @@ export function bootstrapCommand(host: TestHost, user = DEPLOY): RemoteCommandAr
 export function reloadCommand(host: TestHost, user = DEPLOY): RemoteCommandArgs {
   return {
     connection: host.connection(user),
-    create: asRoot(user, hostReloadScript(host.layout)),
+    create: hostReloadCommand(user, host.layout),
   };
 }
 
@@ -69,8 +69,8 @@ export function siteCommand(
   const user = options.user ?? DEPLOY;
   return {
     connection: host.connection(user),
-    create: asRoot(user, siteInstallScript(host.layout, site.tenant)),
-    delete: asRoot(user, siteRemoveScript(host.layout, site.tenant, site.marker)),
+    create: siteInstallCommand(user, host.layout, site.tenant),
+    delete: siteRemoveCommand(user, host.layout, site.tenant, site.marker),
     stdin: options.stdin ?? site.config,
   };
 }

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import type { Host } from "../../manifest/schema";
 import { hostConnection, type HostConnection } from "../../remote/connection";
 import { hostLayout, type HostLayout } from "../../remote/scripts";
+import { entryPointText } from "../../remote/entry";
+import { ENTRY_POINT } from "../../remote/operation";
 import { hostPreparation } from "./readme";
 import { link, Namespace, Slot } from "./netns";
 import {
@@ -59,6 +61,9 @@ const PRIVATE_DIRS = [
   "/var/lib/letsencrypt",
   // tenantry's own state: backup keys, local repositories, init markers, backup status.
   "/var/lib/tenantry",
+  // Where the README installs the root entry point, and the isolation script's directory.
+  "/usr/local/sbin",
+  "/usr/local/lib/tenantry",
 ] as const;
 
 /** Bind mounts that make the host's view: $1 is the test dir. */
@@ -416,6 +421,8 @@ export class TestHost {
   private async prepareUsers(users: readonly TestUser[]): Promise<void> {
     const pub = join(this.dir, "deploy.pub");
     writeFileSync(pub, readFileSync(`${this.keyPath}.pub`));
+    // What `tenantry entry-point > tenantry-root` writes on the user's laptop.
+    writeFileSync(join(this.dir, "tenantry-root"), entryPointText());
     const { script } = hostPreparation();
     await this.execOk("/bin/sh", ["-c", `set -e\ncd "$1"\n${script}`, "prepare", this.dir]);
     for (const user of users) {
@@ -424,7 +431,7 @@ export class TestHost {
         ...(user.docker ? ['usermod -aG docker "$1"'] : []),
         ...(user.sudo
           ? [
-              'echo "$1 ALL=(root) NOPASSWD: /bin/sh" > "/etc/sudoers.d/$1"',
+              'echo "$1 ALL=(root) NOPASSWD: $3" > "/etc/sudoers.d/$1"',
               'chmod 0440 "/etc/sudoers.d/$1"',
             ]
           : []),
@@ -437,6 +444,7 @@ export class TestHost {
         "adduser",
         user.name,
         pub,
+        ENTRY_POINT,
       ]);
     }
   }
@@ -479,8 +487,11 @@ async function prepareFiles(dir: string, clientPub: string): Promise<void> {
     "var/lib/nginx",
     "var/lib/letsencrypt",
     "var/lib/tenantry",
+    "usr/local/lib/tenantry",
   ])
     mkdirSync(join(fs, d), { recursive: true });
+  // The machine's own /usr/local/sbin, as a VPS has it, plus what the README installs there.
+  await runOk("cp", ["-a", "/usr/local/sbin", join(fs, "usr", "local", "sbin")]);
   mkdirSync(join(fs, "run", "sshd"), { mode: 0o755 });
   mkdirSync(join(fs, "var", "log", "nginx"), { recursive: true });
   const rootSsh = join(fs, "root", ".ssh");

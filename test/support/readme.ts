@@ -13,16 +13,19 @@ export interface HostPreparation {
   readonly script: string;
 }
 
-/** The first ```sh block under the heading: the commands a user runs on the host, as root. */
+/** The ```sh block under the heading that installs packages: the commands run on the host, as root. */
 export function hostPreparation(readme = readFileSync(README, "utf8")): HostPreparation {
-  const section = readme.slice(readme.indexOf(HEADING));
   if (!readme.includes(HEADING)) throw new Error(`README.md has no "${HEADING}" section`);
-  const block = /```sh\n([\s\S]*?)```/.exec(section);
-  if (block === null) throw new Error(`README.md: no sh block under "${HEADING}"`);
-  const lines = block[1]!.split("\n");
-  const install = lines.find((l) => l.startsWith("apt-get install "));
-  if (install === undefined)
-    throw new Error("README.md: the host block has no apt-get install line");
+  const section = readme.slice(readme.indexOf(HEADING));
+  const end = section.indexOf("\n### ", HEADING.length);
+  const blocks = [...(end < 0 ? section : section.slice(0, end)).matchAll(/```sh\n([\s\S]*?)```/g)];
+  const lines = blocks
+    .map((b) => b[1]!.split("\n"))
+    .find((l) => l.some((line) => line.startsWith("apt-get install ")));
+  if (lines === undefined) {
+    throw new Error(`README.md: no sh block with an apt-get install line under "${HEADING}"`);
+  }
+  const install = lines.find((l) => l.startsWith("apt-get install "))!;
   const packages = install
     .replace(/#.*/, "")
     .split(/\s+/)

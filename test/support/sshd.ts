@@ -5,7 +5,7 @@
 // .bashrc) do not reach the sessions. Nothing on the machine is changed.
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sudoersLine } from "../../remote/scripts";
+import { sudoersLine } from "../../remote/operation";
 import { eventually, GiveUp, runOk, startDaemon, type Daemon } from "./proc";
 
 export interface SshUser {

@@ -9,17 +9,7 @@ import { formatProblem } from "../../manifest/problems";
 import type { Manifest } from "../../manifest/schema";
 import { initStepId, previousResourceName } from "../../plan/lifecycle";
 import { planTenant, type TenantPlan } from "../../plan/tenant";
-import {
-  backupRunnerScript,
-  backupScheduleScript,
-  backupSetupScript,
-  backupToolScript,
-  backupUnscheduleHostScript,
-  backupUnscheduleScript,
-  retentionFlags,
-  secretFrames,
-  toolCommand,
-} from "../../remote/backup";
+import { backupRunnerScript, retentionFlags, secretFrames } from "../../remote/backup";
 import { initEnvironment, initScript, initUnchangedScript } from "../../remote/init";
 import {
   maintenanceInstallScript,
@@ -449,28 +439,13 @@ describeWith("lifecycle scripts", ["shellcheck"], () => {
       web: "        backup: { dump: [cat, /data/app.db], restore: [sh, -c, 'cat >/data/app.db'], exclude: [/data/app.db] }",
     }),
   );
-  const s3 = valid(
-    manifest({
-      host: "    backup:\n      offsite: { url: 's3:https://s3.example.com/b' }",
-      web: "        backup: { dump: [cat, /data/app.db], restoreTo: /data/app.db }",
-    }),
-  );
-  const plain = valid(manifest());
   const p = planTenant(m, "acme");
   const step = p.lifecycle.init[0]!;
   const scripts: Array<[string, Shell]> = [
     ["init", initScript("acme", step)],
     ["init unchanged", initUnchangedScript("acme", step)],
-    ["backup tool (sftp offsite, restore command)", backupToolScript(p.backup)],
-    ["backup tool (s3 offsite, restoreTo)", backupToolScript(planTenant(s3, "acme").backup)],
-    ["backup tool (no dump, no offsite)", backupToolScript(planTenant(plain, "acme").backup)],
-    ["backup setup (sftp)", backupSetupScript(p.backup, "vps1")],
-    ["backup setup (s3)", backupSetupScript(planTenant(s3, "acme").backup, "vps1")],
-    ["backup unschedule", backupUnscheduleScript(p.backup)],
-    ["backup schedule", backupScheduleScript("vps1", { hour: 3, minute: 5 })],
+    // The backup operations are the entry point's (test/unit/backupOps.test.ts checks it whole).
     ["backup runner", backupRunnerScript()],
-    ["host unschedule", backupUnscheduleHostScript("vps1")],
-    ["tool command", toolCommand("acme", ["restore", "latest", "--yes"])],
     ["maintenance install", maintenanceInstallScript(p.lifecycle.maintenance)],
     ["maintenance remove", maintenanceRemoveScript(p.lifecycle.maintenance)],
     ["suspend", suspendScript("acme", p.backup.containers)],

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { sudoersLine } from "../../remote/scripts";
+import { sudoersLine } from "../../remote/operation";
 import { hostPreparation } from "../support/readme";
 
 const root = join(__dirname, "..", "..");

@@ -124,7 +124,7 @@ describe("certificate expiry in status", () => {
       "unreadable",
       "unreadable",
       null,
-      "unknown (not readable by the SSH user, and sudo -n is refused: certbot keeps it root's; the README's sudoers line lets status read it)",
+      "unknown (not readable by the SSH user, who may not run the entry point through sudo: certbot keeps it root's; the README's sudoers line lets status read it)",
       [],
     ],
     ["not reported", undefined, null, "unknown (not reported by the host)", []],

@@ -1,6 +1,12 @@
 // TLS planning as pure functions on tables of manifests: which mode each tenant gets, what the
-// rules refuse, and what a change would ask Let's Encrypt for, counted against its limits.
-import { describe, expect, it } from "vitest";
+// rules refuse, and what a change would ask Let's Encrypt for, counted against its limits. And
+// the TLS root operations: the command lines whole, their arguments refused in the program and
+// on the host alike, and the deploy hook a constant script that reads its settings as data.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { registeredDomain, wildcardZoneOf } from "../../core/tls";
 import { parseManifest } from "../../manifest/load";
 import { formatProblem } from "../../manifest/problems";
@@ -11,8 +17,25 @@ import {
   checkAcmeLimits,
   describeDirectory,
   directorySuffix,
+  hostWildcardCertificates,
   manifestCertificates,
+  type CertificatePlan,
 } from "../../plan/tls";
+import { entryPointText } from "../../remote/entry";
+import { ENTRY_POINT } from "../../remote/operation";
+import { hostLayout, type HostLayout } from "../../remote/scripts";
+import { hasHostValue, quote } from "../../remote/shell";
+import {
+  DEPLOY_HOOK_SETTINGS,
+  deployHookScript,
+  tenantTlsCommand,
+  tenantTlsRemoveCommand,
+  wildcardCertificateCommand,
+  wildcardRemoveCommand,
+  type TenantTlsTarget,
+} from "../../remote/tls";
+import { describeWith } from "../support/prereq";
+import { shellcheck } from "../support/shellcheck";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPq9bJWL1a0JJv19axj+QvmytQ7QLQ5sNXfOEv/9Pk9i";
 
@@ -340,5 +363,438 @@ describe("Let's Encrypt limits", () => {
       expect(describeDirectory(report)).toBe(text);
       expect(report.findings.length > 0).toBe(top === "");
     }
+  });
+});
+
+/** The layout of the example manifest: Debian's defaults. */
+const EXAMPLE = hostLayout({
+  dir: "/etc/nginx/tenantry",
+  include: "/etc/nginx/conf.d/tenantry.conf",
+  listen: ["80", "[::]:80"],
+});
+/** Another nginx, with its own main config: CONFIG is then an argument too. */
+const OWN_CONFIG = hostLayout({
+  dir: "/etc/nginx/tenantry",
+  include: "/etc/nginx/tenantry.d/include.conf",
+  config: "/etc/nginx/tenantry.d/nginx.conf",
+  listen: ["80"],
+});
+
+/** Certificates with values the schema allows and the shell must quote (an email with "+"). */
+const ACME_CERT: CertificatePlan = {
+  kind: "acme",
+  name: "tenantry-acme-2-0a1b2c3d",
+  host: "vps-1",
+  names: ["acme-2.example.com", "shop.acme-2.co.uk"],
+  account: { directory: "https://acme.example.net:14000/dir", email: "ops+tls@example.com" },
+  certificate: "/etc/letsencrypt/live/tenantry-acme-2-0a1b2c3d/fullchain.pem",
+  key: "/etc/letsencrypt/live/tenantry-acme-2-0a1b2c3d/privkey.pem",
+  tenants: ["acme-2"],
+};
+const WILDCARD_CERT: CertificatePlan = {
+  ...ACME_CERT,
+  kind: "wildcard",
+  name: "tenantry-wildcard-example.com",
+  names: ["*.example.com"],
+  zone: "example.com",
+  account: { directory: "https://acme-v02.api.letsencrypt.org/directory" },
+  certificate: "/etc/letsencrypt/live/tenantry-wildcard-example.com/fullchain.pem",
+  key: "/etc/letsencrypt/live/tenantry-wildcard-example.com/privkey.pem",
+};
+const target = (layout: HostLayout, certificate: CertificatePlan): TenantTlsTarget => ({
+  tenant: "acme-2",
+  marker: "acme-2@vps-1",
+  certificate,
+  webroot: certificate.kind === "acme" ? `${layout.dir}/acme-challenge` : undefined,
+  snippets: `${layout.dir}/tls/acme-2`,
+});
+
+/** The words a command line hands to the entry point, as /bin/sh parses them. */
+function entryWords(commandLine: string): string[] {
+  const at = commandLine.lastIndexOf(` ${ENTRY_POINT} `);
+  expect(at).toBeGreaterThan(0);
+  const out = execFileSync("/bin/sh", ["-c", `printf '%s\\0' ${commandLine.slice(at + 1)}`], {
+    encoding: "utf8",
+  });
+  return out.split("\0").slice(0, -1);
+}
+
+const LAYOUT = ["/etc/nginx/tenantry", "/etc/nginx/conf.d/tenantry.conf", ""];
+const COMMANDS = [
+  [
+    "a tenant's TLS step (acme)",
+    (user: string, l: HostLayout) => tenantTlsCommand(user, l, target(l, ACME_CERT)),
+    "tenant-tls-acme /etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf '' acme-2 acme-2@vps-1 tenantry-acme-2-0a1b2c3d https://acme.example.net:14000/dir ops+tls@example.com acme-2.example.com shop.acme-2.co.uk",
+  ],
+  [
+    "a tenant's TLS step (wildcard)",
+    (user: string, l: HostLayout) => tenantTlsCommand(user, l, target(l, WILDCARD_CERT)),
+    "tenant-tls-wildcard /etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf '' acme-2 acme-2@vps-1 tenantry-wildcard-example.com example.com",
+  ],
+  [
+    "a tenant's TLS removal (acme)",
+    (user: string, l: HostLayout) => tenantTlsRemoveCommand(user, l, target(l, ACME_CERT)),
+    "tenant-tls-remove-acme /etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf '' acme-2 acme-2@vps-1 tenantry-acme-2-0a1b2c3d",
+  ],
+  [
+    "a tenant's TLS removal (wildcard)",
+    (user: string, l: HostLayout) => tenantTlsRemoveCommand(user, l, target(l, WILDCARD_CERT)),
+    "tenant-tls-remove /etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf '' acme-2 acme-2@vps-1",
+  ],
+  [
+    "the host's wildcard step",
+    (user: string, l: HostLayout) => wildcardCertificateCommand(user, l, WILDCARD_CERT),
+    "wildcard-certificate /etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf '' tenantry-wildcard-example.com example.com https://acme-v02.api.letsencrypt.org/directory ''",
+  ],
+  [
+    "the host's wildcard removal",
+    (user: string, l: HostLayout) => wildcardRemoveCommand(user, l, WILDCARD_CERT),
+    "wildcard-remove /etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf '' tenantry-wildcard-example.com example.com",
+  ],
+] as const;
+
+describe("the TLS root operations", () => {
+  it.each(COMMANDS)("runs %s as one entry point command line", (_what, build, line) => {
+    // The whole contract with the host: the operation and its arguments, nothing else.
+    expect(build("deploy", EXAMPLE).endsWith(` ${ENTRY_POINT} ${line}`)).toBe(true);
+    const root = execFileSync(
+      "/bin/sh",
+      ["-c", `printf '%s' ${build("root", EXAMPLE).slice("/bin/sh -c ".length)}`],
+      { encoding: "utf8" },
+    );
+    expect(root.endsWith(`\nexec ${ENTRY_POINT} ${line}`)).toBe(true);
+    const words = entryWords(build("deploy", EXAMPLE));
+    expect(words.slice(0, 5)).toEqual([ENTRY_POINT, line.split(" ")[0], ...LAYOUT]);
+  });
+
+  it("hands nginx's own main config over as CONFIG, and an acme account without email as ''", () => {
+    const noEmail = { ...ACME_CERT, account: { directory: ACME_CERT.account.directory } };
+    expect(entryWords(tenantTlsCommand("deploy", OWN_CONFIG, target(OWN_CONFIG, noEmail)))).toEqual(
+      [
+        ENTRY_POINT,
+        "tenant-tls-acme",
+        "/etc/nginx/tenantry",
+        "/etc/nginx/tenantry.d/include.conf",
+        "/etc/nginx/tenantry.d/nginx.conf",
+        "acme-2",
+        "acme-2@vps-1",
+        ACME_CERT.name,
+        ACME_CERT.account.directory,
+        "",
+        ...ACME_CERT.names,
+      ],
+    );
+  });
+
+  it("builds a command for every certificate a manifest plans: acme, wildcard, staging, another CA, a renamed tenant", () => {
+    const m = parse(
+      manifestText(
+        {
+          acme: { domain: "shop.acme-customer.org", aliases: ["www.acme-customer.org"] },
+          globex: { domain: "globex.example.com", extra: "tls: wildcard" },
+          renamed: { domain: "renamed.example.org", extra: "previousName: old-name" },
+          hooli: { domain: "hooli.example.net", host: "vps2", extra: "tls: none" },
+        },
+        "tls:\n  email: ops+tls@example.com\n  directory: https://ca.example.net:14000/dir",
+      ),
+    );
+    const lines: string[] = [];
+    for (const name of Object.keys(m.tenants)) {
+      const plan = planTenant(m, name);
+      const cert = plan.tls.certificate;
+      if (cert === undefined || plan.site.tls === undefined) continue;
+      const layout = hostLayout(m.hosts[plan.host]!.nginx);
+      const t: TenantTlsTarget = {
+        tenant: plan.lifecycle.identity,
+        marker: plan.site.marker,
+        certificate: cert,
+        webroot: plan.site.tls.webroot,
+        snippets: plan.site.tls.snippets,
+      };
+      lines.push(
+        entryWords(tenantTlsCommand("deploy", layout, t))
+          .slice(1)
+          .join(" "),
+      );
+      expect(() => tenantTlsRemoveCommand("deploy", layout, t)).not.toThrow();
+    }
+    for (const cert of hostWildcardCertificates(m, "vps1")) {
+      const layout = hostLayout(m.hosts.vps1!.nginx);
+      lines.push(
+        entryWords(wildcardCertificateCommand("deploy", layout, cert))
+          .slice(1)
+          .join(" "),
+      );
+      expect(() => wildcardRemoveCommand("deploy", layout, cert)).not.toThrow();
+    }
+    const suffix = directorySuffix("https://ca.example.net:14000/dir");
+    const layout = "/etc/nginx/tenantry /etc/nginx/conf.d/tenantry.conf ";
+    expect(lines).toEqual([
+      `tenant-tls-acme ${layout} acme acme@vps1 tenantry-acme${suffix} https://ca.example.net:14000/dir ops+tls@example.com shop.acme-customer.org www.acme-customer.org`,
+      `tenant-tls-wildcard ${layout} globex globex@vps1 tenantry-wildcard-example.com${suffix} example.com`,
+      `tenant-tls-acme ${layout} old-name old-name@vps1 tenantry-old-name${suffix} https://ca.example.net:14000/dir ops+tls@example.com renamed.example.org`,
+      `wildcard-certificate ${layout} tenantry-wildcard-example.com${suffix} example.com https://ca.example.net:14000/dir ops+tls@example.com`,
+    ]);
+  });
+
+  it.each([
+    [
+      "a tenant name that is shell",
+      () =>
+        tenantTlsCommand("deploy", EXAMPLE, {
+          ...target(EXAMPLE, ACME_CERT),
+          tenant: "$(id)",
+          snippets: "/etc/nginx/tenantry/tls/$(id)",
+        }),
+      'tenantry-root tenant-tls-acme: tenant "$(id)" is not a tenant name',
+    ],
+    [
+      "a wildcard among an acme certificate's names",
+      () =>
+        tenantTlsCommand(
+          "deploy",
+          EXAMPLE,
+          target(EXAMPLE, { ...ACME_CERT, names: ["*.example.com"] }),
+        ),
+      'tenantry-root tenant-tls-acme: name "*.example.com" is not a domain name',
+    ],
+    [
+      "a lineage outside tenantry's",
+      () =>
+        tenantTlsRemoveCommand(
+          "deploy",
+          EXAMPLE,
+          target(EXAMPLE, {
+            ...ACME_CERT,
+            name: "../x",
+            certificate: "/etc/letsencrypt/live/../x/fullchain.pem",
+            key: "/etc/letsencrypt/live/../x/privkey.pem",
+          }),
+        ),
+      'tenantry-root tenant-tls-remove-acme: cert "../x" is not a tenant\'s certificate lineage',
+    ],
+    [
+      "an ACME directory that is not https",
+      () =>
+        wildcardCertificateCommand("deploy", EXAMPLE, {
+          ...WILDCARD_CERT,
+          account: { directory: "http://ca.example.net/dir" },
+        }),
+      'tenantry-root wildcard-certificate: directory "http://ca.example.net/dir" is not an https URL',
+    ],
+    [
+      "a zone that is a path",
+      () =>
+        wildcardRemoveCommand("deploy", EXAMPLE, {
+          ...WILDCARD_CERT,
+          zone: "example.com/../../x",
+          names: ["*.example.com/../../x"],
+        }),
+      'tenantry-root wildcard-remove: zone "example.com/../../x" is not a managed zone',
+    ],
+    [
+      "snippets elsewhere than the operation derives them",
+      () =>
+        tenantTlsCommand("deploy", EXAMPLE, {
+          ...target(EXAMPLE, ACME_CERT),
+          snippets: "/etc/nginx/snippets",
+        }),
+      "tenant acme-2: its TLS snippets are planned in /etc/nginx/snippets, but the TLS operations use /etc/nginx/tenantry/tls/acme-2",
+    ],
+    [
+      "a certificate file elsewhere than its lineage",
+      () =>
+        tenantTlsCommand(
+          "deploy",
+          EXAMPLE,
+          target(EXAMPLE, { ...WILDCARD_CERT, certificate: "/etc/ssl/x.pem" }),
+        ),
+      'certificate tenantry-wildcard-example.com: its certificate is "/etc/ssl/x.pem", but the TLS operations use "/etc/letsencrypt/live/tenantry-wildcard-example.com/fullchain.pem"',
+    ],
+  ])("refuses %s before any command is built", (_what, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  describeWith("on the host", ["shellcheck"], () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenantry-tls-unit-"));
+    const entry = join(dir, "tenantry-root");
+    writeFileSync(entry, entryPointText());
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** An nginx dir the pattern allows, which a body that ran would create (prelude). */
+    const nginxDir = `/etc/nginx/tenantry-unit-${process.pid}`;
+    const args = [nginxDir, "/etc/nginx/conf.d/tenantry.conf", ""];
+
+    it.each([
+      [
+        [
+          "tenant-tls-acme",
+          ...args,
+          "$(id)",
+          "acme@vps1",
+          "tenantry-acme",
+          "https://ca.example.net/dir",
+          "",
+          "acme.example.com",
+        ],
+        "tenant '$(id)' is not a tenant name",
+      ],
+      [
+        [
+          "tenant-tls-acme",
+          ...args,
+          "acme",
+          "acme@vps1",
+          "tenantry-acme",
+          "https://ca.example.net/dir",
+          "",
+          "acme.example.com",
+          "-d",
+        ],
+        "name '-d' is not a domain name",
+      ],
+      [
+        [
+          "tenant-tls-acme",
+          ...args,
+          "acme",
+          "acme@vps1",
+          "tenantry-acme",
+          "https://ca.example.net/dir",
+          "a b@x.org",
+          "acme.example.com",
+        ],
+        "email 'a b@x.org' is not an email address",
+      ],
+      [
+        [
+          "tenant-tls-acme",
+          ...args,
+          "acme",
+          "acme@vps1",
+          "tenantry-acme",
+          "https://ca.example.net/dir",
+          "",
+        ],
+        "tenant-tls-acme: a certificate needs at least one NAME",
+      ],
+      [
+        ["tenant-tls-wildcard", ...args, "acme", "acme@vps1", "tenantry-wildcard-x", "example.com"],
+        "cert 'tenantry-wildcard-x' is not a host's wildcard certificate lineage",
+      ],
+      [
+        [
+          "tenant-tls-remove",
+          "/etc/nginx/sites-enabled",
+          "/etc/nginx/conf.d/tenantry.conf",
+          "",
+          "acme",
+          "acme@vps1",
+        ],
+        "dir '/etc/nginx/sites-enabled' is not tenantry's own directory",
+      ],
+      [
+        ["tenant-tls-remove-acme", ...args, "acme", "acme@vps1", "letsencrypt"],
+        "cert 'letsencrypt' is not a tenant's certificate lineage",
+      ],
+      [
+        [
+          "wildcard-certificate",
+          ...args,
+          "tenantry-wildcard-example.com",
+          "example.com",
+          "https://ca.example.net/dir?x=$(id)",
+          "",
+        ],
+        "directory 'https://ca.example.net/dir?x=$(id)' is not an https URL",
+      ],
+      [
+        ["wildcard-remove", ...args, "tenantry-wildcard-example.com", "../../etc/passwd"],
+        "zone '../../etc/passwd' is not a managed zone",
+      ],
+    ])("refuses %j: exit 2, tenantry-root's message, nothing changed", (argv, message) => {
+      const run = spawnSync("/bin/sh", [entry, ...argv], { input: "x", encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`tenantry-root: `);
+      expect(run.stderr).toContain(message);
+      expect(existsSync(nginxDir)).toBe(false);
+      expect(existsSync(`${argv[1]}/lock`)).toBe(false);
+    });
+
+    it("passes shellcheck as command lines, as root and through sudo", () => {
+      for (const [, build] of COMMANDS) {
+        expect(shellcheck(build("root", EXAMPLE))).toBe("");
+        expect(shellcheck(build("deploy", OWN_CONFIG))).toBe("");
+      }
+    });
+  });
+});
+
+describe("the certbot deploy hook", () => {
+  const hook = deployHookScript().text;
+
+  it("is constant text, which the entry point installs as it is", () => {
+    expect(hasHostValue(hook)).toBe(false);
+    expect(entryPointText()).toContain(`printf '%s' ${quote(hook)} >"$work/hook"`);
+    expect(hook).toContain(`\nsettings=${DEPLOY_HOOK_SETTINGS}\n`);
+  });
+
+  describeWith("its text", ["shellcheck"], () => {
+    it("passes shellcheck -s sh", () => {
+      expect(shellcheck(hook)).toBe("");
+    });
+  });
+
+  it.each([
+    ["Debian's nginx", "", ["-t", "-s reload"]],
+    [
+      "nginx with its own config",
+      "/etc/nginx/own.conf",
+      ["-c /etc/nginx/own.conf -t", "-c /etc/nginx/own.conf -s reload"],
+    ],
+    [
+      "a setting that is shell, read as data",
+      "$(touch pwned)",
+      ["-c $(touch pwned) -t", "-c $(touch pwned) -s reload"],
+    ],
+  ])("reloads %s under the lock in the nginx dir its settings name", (_what, config, calls) => {
+    const dir = mkdtempSync(join(tmpdir(), "tenantry-hook-"));
+    try {
+      // The hook with its settings file moved here, and an nginx that records its arguments.
+      const settings = join(dir, "deploy-hook.conf");
+      writeFileSync(settings, `dir=${dir}/nginx\nconfig=${config}\n`);
+      const nginx = join(dir, "bin", "nginx");
+      execFileSync("mkdir", ["-p", join(dir, "bin"), join(dir, "nginx")]);
+      writeFileSync(nginx, `#!/bin/sh\nprintf '%s\\n' "$*" >>${quote(join(dir, "calls"))}\n`);
+      chmodSync(nginx, 0o755);
+      const text = hook.replace(`settings=${DEPLOY_HOOK_SETTINGS}`, `settings=${quote(settings)}`);
+      const run = spawnSync("/bin/sh", ["-c", text], {
+        cwd: dir,
+        encoding: "utf8",
+        env: {
+          PATH: `${join(dir, "bin")}:/usr/bin:/bin`,
+          RENEWED_LINEAGE: "/etc/letsencrypt/live/x",
+        },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toBe("tenantry: nginx reloaded for /etc/letsencrypt/live/x\n");
+      expect(readFileSync(join(dir, "calls"), "utf8").split("\n").slice(0, -1)).toEqual(calls);
+      expect(existsSync(join(dir, "nginx", "lock"))).toBe(true);
+      expect(existsSync(join(dir, "pwned"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reloads nothing without its settings, and says so", () => {
+    const text = hook.replace(
+      `settings=${DEPLOY_HOOK_SETTINGS}`,
+      "settings=/nonexistent/deploy-hook.conf",
+    );
+    const run = spawnSync("/bin/sh", ["-c", text], { encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      "tenantry: /nonexistent/deploy-hook.conf is missing; nginx not reloaded\n",
+    );
   });
 });
