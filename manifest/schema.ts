@@ -1,6 +1,7 @@
 // The tenants.yaml format: one zod schema that validates the structure, types the program and
 // generates schema/tenants.schema.json for editors. Rules across entries live in rules.ts.
 import { isIP } from "node:net";
+import { deniedTree } from "../core/backupPaths";
 import { NGINX_OWN_DIRS, NGINX_OWN_FILES, NGINX_ROOT } from "../core/nginxPaths";
 import { z } from "zod";
 
@@ -234,6 +235,13 @@ const hostBackupSchema = z
       ABS_PATH,
       'must be an absolute directory path on the host, e.g. /var/lib/tenantry/backups (no "." or ".." segments)',
     )
+      .refine(
+        (v) => v.replace(/\/+$/, "") !== "" && deniedTree(v.replace(/\/+$/, "")) === undefined,
+        {
+          error: (issue) =>
+            `is ${String(issue.input).replace(/\/+$/, "") === "" ? "the root directory" : `inside ${deniedTree(String(issue.input).replace(/\/+$/, ""))}`}, which the system, Docker or tenantry's own state owns; use a directory of its own, e.g. /var/lib/tenantry/backups or /srv/backups`,
+        },
+      )
       .optional()
       .describe(
         "Directory on the host holding one restic repository per tenant (default /var/lib/tenantry/backups).",

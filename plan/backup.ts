@@ -7,8 +7,9 @@ import type { Manifest } from "../manifest/schema";
 import type { LifecyclePlan } from "./lifecycle";
 import type { ServicePlan } from "./tenant";
 
-/** Where tenantry keeps its state on a host: keys, init markers, backup status. */
-export const STATE_DIR = "/var/lib/tenantry";
+import { STATE_DIR } from "../core/backupPaths";
+
+export { STATE_DIR };
 export const DEFAULT_REPOSITORY_ROOT = `${STATE_DIR}/backups`;
 export const DEFAULT_BACKUP_AT = "03:00";
 export const DEFAULT_KEEP_DAILY = 7;

@@ -17,6 +17,7 @@ import {
   tenantTool,
   type BackupPlan,
 } from "../plan/backup";
+import { REPOSITORY_DENIED_TREES } from "../core/backupPaths";
 import { containerOfFunction } from "./containers";
 import {
   ENTRY_POINT,
@@ -94,9 +95,7 @@ const DOT_SEGMENT = "(^|/)\\.\\.?(/|$)";
 /** Trees a repository may not be in: the system's, the kernel's, Docker's and tenantry's own. */
 const REPOSITORY_DENY = [
   DOT_SEGMENT,
-  "^/(bin|boot|dev|etc|lib|lib32|lib64|libx32|proc|run|sbin|sys|usr)(/|$)",
-  `^${STATE_DIR}/(tenants|status|cache)(/|$)`,
-  "^/var/lib/docker(/|$)",
+  `^(${REPOSITORY_DENIED_TREES.map((t) => t.replace(/\./g, "\\.")).join("|")})(/|$)`,
 ].join("|");
 const ARGV_WORD: SpecField = {
   name: "argv",
