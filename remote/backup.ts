@@ -27,6 +27,7 @@ import {
   type OperationParam,
   type RootOperation,
 } from "./operation";
+import { HOST_PARAM } from "./scripts";
 import { hostValue, quote, raw, script, sh, type Shell } from "./shell";
 
 /** restic's cache, shared by the host's tenants (it holds no plaintext: restic encrypts it). */
@@ -754,7 +755,6 @@ const IDENTITY: OperationParam = {
   pattern: PATTERNS.name,
   what: "a tenant's name on the host (its identity)",
 };
-const HOST: OperationParam = { name: "host", pattern: PATTERNS.name, what: "a host name" };
 
 /** The tool's actions, and the words they take (the tool checks their order). */
 const TOOL_ACTION: OperationParam = {
@@ -775,7 +775,7 @@ export const BACKUP_SETUP: RootOperation = {
   params: [
     IDENTITY,
     { name: "schedule", pattern: "nightly|off", what: "nightly or off (decommissioned)" },
-    HOST,
+    HOST_PARAM,
   ],
   body: () => backupSetupBody(),
 };
@@ -1011,7 +1011,7 @@ export const BACKUP_SCHEDULE: RootOperation = {
   params: [
     { name: "hour", pattern: "[01][0-9]|2[0-3]", what: "an hour, two digits (00 to 23)" },
     { name: "minute", pattern: "[0-5][0-9]", what: "a minute, two digits (00 to 59)" },
-    HOST,
+    HOST_PARAM,
   ],
   body: () => backupScheduleBody(),
 };
@@ -1019,7 +1019,7 @@ export const BACKUP_SCHEDULE: RootOperation = {
 export const BACKUP_UNSCHEDULE_HOST: RootOperation = {
   name: "backup-unschedule-host",
   summary: "removes the nightly backup runner, timer and cron file; the repositories stay",
-  params: [HOST],
+  params: [HOST_PARAM],
   body: () => backupUnscheduleHostBody(),
 };
 

@@ -7,6 +7,7 @@ import { tenantStateDir } from "../plan/backup";
 import type { InitStepPlan } from "../plan/lifecycle";
 import { containerOfFunction } from "./containers";
 import { PATTERNS, argValue, asRoot, type RootOperation } from "./operation";
+import { TENANT_PARAM } from "./scripts";
 import { HOST_ARGS, raw, script, sh, type Shell } from "./shell";
 
 /** Seconds an init step waits for its container to be running and healthy. */
@@ -114,7 +115,7 @@ export const INIT_RUN: RootOperation = {
   name: "init",
   summary: "runs a tenant's init step COMMAND in its container (the environment on stdin)",
   params: [
-    { name: "tenant", pattern: PATTERNS.name, what: "a tenant name" },
+    TENANT_PARAM,
     { name: "step", pattern: PATTERNS.name, what: "an init step name" },
     { name: "container", pattern: PATTERNS.dockerName, what: "a container name" },
     { name: "id", pattern: "[0-9a-f]{16}", what: "an init step id (16 hex digits)" },

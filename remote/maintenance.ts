@@ -15,8 +15,8 @@ import {
   tlsSiteHead,
 } from "./nginx";
 import { containerOfFunction } from "./containers";
-import { PATTERNS, argValue, asRoot, type RootOperation } from "./operation";
-import { NGINX_PARAMS, type HostLayout } from "./scripts";
+import { argValue, asRoot, type RootOperation } from "./operation";
+import { NGINX_PARAMS, TENANT_PARAM, type HostLayout } from "./scripts";
 import { raw, script, sh, type Shell } from "./shell";
 
 /**
@@ -159,10 +159,7 @@ export function suspendCommand(tenant: string, containers: readonly string[]): s
 
 /** The page of the tenant the entry point was given, in the nginx DIR it was given. */
 const OPERATION_PAGE = { file: maintenanceFile(argValue("dir"), argValue("tenant")) };
-const PAGE_PARAMS = [
-  NGINX_PARAMS.dir,
-  { name: "tenant", pattern: PATTERNS.name, what: "a tenant name" },
-] as const;
+const PAGE_PARAMS = [NGINX_PARAMS.dir, TENANT_PARAM];
 
 export const MAINTENANCE_INSTALL: RootOperation = {
   name: "maintenance-install",

@@ -538,13 +538,23 @@ export function layoutArgs(layout: HostLayout): string[] {
   return [layout.dir, layout.include, config];
 }
 
-const LAYOUT_PARAMS = [NGINX_PARAMS.dir, NGINX_PARAMS.include, NGINX_PARAMS.config];
-const TENANT_PARAM: OperationParam = {
+/** The DIR INCLUDE CONFIG arguments, and the other arguments several operations take. */
+export const LAYOUT_PARAMS = [NGINX_PARAMS.dir, NGINX_PARAMS.include, NGINX_PARAMS.config];
+export const TENANT_PARAM: OperationParam = {
   name: "tenant",
   pattern: PATTERNS.name,
   what: "a tenant name",
 };
-const HOST_PARAM: OperationParam = { name: "host", pattern: PATTERNS.name, what: "a host name" };
+export const HOST_PARAM: OperationParam = {
+  name: "host",
+  pattern: PATTERNS.name,
+  what: "a host name",
+};
+export const MARKER_PARAM: OperationParam = {
+  name: "marker",
+  pattern: `${PATTERNS.name}@${PATTERNS.name}`,
+  what: "a site marker (tenant@host)",
+};
 
 export const BOOTSTRAP: RootOperation = {
   name: "bootstrap",
@@ -582,15 +592,7 @@ export const SITE_INSTALL_NOW: RootOperation = {
 export const SITE_REMOVE: RootOperation = {
   name: "site-remove",
   summary: "removes a tenant's site if it still carries MARKER, and reloads nginx",
-  params: [
-    ...LAYOUT_PARAMS,
-    TENANT_PARAM,
-    {
-      name: "marker",
-      pattern: `${PATTERNS.name}@${PATTERNS.name}`,
-      what: "a site marker (tenant@host)",
-    },
-  ],
+  params: [...LAYOUT_PARAMS, TENANT_PARAM, MARKER_PARAM],
   body: () => siteRemoveScript(OPERATION_LAYOUT, argValue("tenant"), argValue("marker")),
 };
 

@@ -9,10 +9,10 @@ import { markerLine, renderRedirect, tlsSiteFileName } from "./nginx";
 import { PATTERNS, argValue, asRoot, type OperationParam, type RootOperation } from "./operation";
 import { hostValue, raw, script, sh, type Shell } from "./shell";
 import {
-  HOST_RELOAD,
+  LAYOUT_PARAMS,
+  MARKER_PARAM,
   OPERATION_LAYOUT,
-  SITE_INSTALL,
-  SITE_REMOVE,
+  TENANT_PARAM,
   baseline,
   installFunction,
   layoutArgs,
@@ -359,13 +359,6 @@ function wildcardRemoveBody(): Shell {
   );
 }
 
-/** A parameter an operation of remote/scripts.ts declares, so both check it alike. */
-function paramOf(op: RootOperation, name: string): OperationParam {
-  const param = op.params.find((p) => p.name === name);
-  if (param === undefined) throw new Error(`operation ${op.name} has no parameter ${name}`);
-  return param;
-}
-
 /** A domain name as manifest/schema.ts HOSTNAME allows it, in ERE (its lookaheads as `deny`). */
 const DOMAIN_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
 const DOMAIN = `${DOMAIN_LABEL}(\\.${DOMAIN_LABEL})+`;
@@ -373,9 +366,6 @@ const DOMAIN_DENY = ".{254}|\\.[0-9]+$";
 /** What plan/tls.ts directorySuffix appends to a lineage name. */
 const LINEAGE_SUFFIX = "(-staging|-[0-9a-f]{8})?";
 
-const LAYOUT_PARAMS = ["dir", "include", "config"].map((n) => paramOf(HOST_RELOAD, n));
-const TENANT_PARAM = paramOf(SITE_INSTALL, "tenant");
-const MARKER_PARAM = paramOf(SITE_REMOVE, "marker");
 const ACME_CERT_PARAM: OperationParam = {
   name: "cert",
   pattern: `tenantry-${PATTERNS.name}${LINEAGE_SUFFIX}`,
